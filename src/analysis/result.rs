@@ -1,0 +1,138 @@
+//! The access picture in the shape of the output contract.
+
+use crate::finding::Finding;
+use crate::model::Note;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Contract schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `yes`, `conditional` or `no`, ordered so that `max` gives the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    /// The input proves the access is impossible.
+    #[default]
+    No,
+    /// Allowed only when something the input does not decide holds.
+    Conditional,
+    /// Allowed.
+    Yes,
+}
+
+impl Capability {
+    /// The contract's string.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::No => "no",
+            Capability::Conditional => "conditional",
+            Capability::Yes => "yes",
+        }
+    }
+
+    /// Both must hold: the weaker of the two.
+    #[must_use]
+    pub fn and(self, other: Capability) -> Capability {
+        self.min(other)
+    }
+
+    /// Either suffices: the stronger of the two.
+    #[must_use]
+    pub fn or(self, other: Capability) -> Capability {
+        self.max(other)
+    }
+}
+
+/// Principal kinds of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// IAM role.
+    Role,
+    /// IAM user.
+    User,
+    /// A whole account (its IAM decides).
+    Account,
+    /// An AWS service principal.
+    Service,
+    /// An OIDC/SAML federated principal.
+    Federated,
+    /// Everyone (`*`).
+    Public,
+    /// Anything else.
+    Unknown,
+}
+
+/// A store in a domain.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct StoreEntry {
+    /// Store id.
+    pub id: String,
+    /// Store type (input type name).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The key id, or a marker (`aws-managed:aws/s3`, `aws-owned`, `none`, `unknown`).
+    pub key: String,
+}
+
+/// One principal's access to one domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntry {
+    /// Input id, or the normalised principal.
+    pub principal: String,
+    /// ARN, when known or buildable.
+    pub arn: Option<String>,
+    /// Principal kind.
+    pub kind: PrincipalKind,
+    /// Read capability.
+    pub read: Capability,
+    /// Write capability.
+    pub write: Capability,
+    /// Admin capability.
+    pub admin: Capability,
+    /// Evidence, one string per step.
+    pub via: Vec<String>,
+    /// Per-action capability on the domain's keys (KMS action names without prefix); not part
+    /// of the contract's JSON, used by rules.
+    #[serde(skip)]
+    pub actions: BTreeMap<String, Capability>,
+}
+
+/// One domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Domain {
+    /// Domain name.
+    pub name: String,
+    /// Keys (ids or markers).
+    pub keys: Vec<String>,
+    /// Stores.
+    pub stores: Vec<StoreEntry>,
+    /// Access entries, sorted by principal.
+    pub access: Vec<AccessEntry>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Domains, sorted by name.
+    pub domains: Vec<Domain>,
+    /// Findings, sorted.
+    pub findings: Vec<Finding>,
+    /// Soft messages about the inputs (extension of the contract).
+    pub notes: Vec<Note>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            domains: Vec::new(),
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}

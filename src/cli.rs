@@ -1,0 +1,178 @@
+//! The command line (clap derive). Its shape is fixed by the output contract.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// keyreach: who can read, write and administer each KMS-partitioned data domain, decided
+/// from infrastructure as code (Terraform plans, Terraform source, CloudFormation) before it is
+/// applied. Offline and read-only: it never calls AWS and never runs terraform.
+#[derive(Debug, Parser)]
+#[command(name = "keyreach", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse the inputs as one estate: domains, who can read/write/administer them, findings.
+    Analyze(AnalyzeArgs),
+    /// Show what keyreach understood from the inputs: keys, aliases, grants, principals,
+    /// policies, trust, stores and the links between them.
+    Inventory(InventoryArgs),
+    /// List the rules keyreach checks.
+    Rules(RulesArgs),
+    /// Explain one rule: what it detects, why it is risky, how to fix it.
+    #[command(alias = "explain")]
+    Rule(RuleArgs),
+}
+
+/// Options shared by every command that reads inputs.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// Inputs: Terraform plan JSON (`terraform show -json plan.out`), CloudFormation templates
+    /// (JSON or YAML, SAM and CDK output included), or directories of Terraform `.tf` files.
+    /// Several inputs are analysed as one estate.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Force the kind of every input instead of detecting it from the content.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub input_kind: Option<InputKind>,
+
+    /// The AWS account the input deploys into. Used wherever the input does not show it
+    /// (CloudFormation `AWS::AccountId`, ARNs of resources not yet created).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account_id: Option<String>,
+
+    /// The Region the input deploys into (CloudFormation `AWS::Region`).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// The AWS Organizations id the account belongs to; decides `aws:PrincipalOrgID`
+    /// conditions (otherwise they are undecided and access they gate is `conditional`).
+    #[arg(long, value_name = "ORG_ID")]
+    pub org_id: Option<String>,
+
+    /// Tag key naming a data domain (repeatable). Default: DataDomain, data-domain, data_domain.
+    #[arg(long = "domain-tag", value_name = "KEY")]
+    pub domain_tags: Vec<String>,
+
+    /// CloudFormation parameter value (repeatable), overriding the template default.
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    pub parameters: Vec<String>,
+
+    /// CloudFormation parameter file (repeatable): `[{"ParameterKey":…,"ParameterValue":…}]`
+    /// or `{"Parameters": {…}}`.
+    #[arg(long = "parameter-file", value_name = "FILE")]
+    pub parameter_files: Vec<PathBuf>,
+
+    /// Terraform variable for source input (repeatable), as `name=value`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Terraform variable file for source input (repeatable): `.tfvars` or `.tfvars.json`.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+/// `analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Inputs and input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Findings at or above this severity make the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Configuration file with expected access and suppressions (default: keyreach.yaml in
+    /// the current directory or its parents).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// `inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Inputs and input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format (`table` or `json`).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format (`table` or `json`).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `rule`.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Rule code, e.g. KR001.
+    pub code: String,
+}
+
+/// Input kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputKind {
+    /// Terraform plan JSON.
+    Tfplan,
+    /// CloudFormation template (JSON or YAML; SAM and CDK output included).
+    Cfn,
+    /// Directory of Terraform source files.
+    Hcl,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable table, grouped by domain.
+    Table,
+    /// The JSON document of the output contract.
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+}
+
+/// `--fail-on` thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// High and critical findings fail (default).
+    High,
+    /// Medium and above fail.
+    Medium,
+    /// Low and above fail.
+    Low,
+    /// Never fail on findings.
+    Never,
+}

@@ -1,0 +1,145 @@
+//! keyreach: who can read, write and administer each KMS-partitioned data domain, decided
+//! statically from Terraform plans, Terraform source and CloudFormation templates.
+//!
+//! Data flows down the module list: inputs are parsed into one [`model::Estate`], the
+//! [`analysis`] stage links resources and evaluates policies into a [`analysis::result::Report`],
+//! and [`report`] renders it.
+
+pub mod analysis;
+pub mod cli;
+pub mod error;
+pub mod finding;
+pub mod model;
+pub mod parse;
+pub mod report;
+
+use anyhow::Context as _;
+use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
+use error::InputError;
+use finding::Severity;
+use parse::LoadOptions;
+use std::io::Write;
+
+/// How a run ended; `main` maps it to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Analysis done, nothing at or above `--fail-on`.
+    Success,
+    /// Analysis done, findings at or above `--fail-on`.
+    Findings,
+    /// An input could not be analysed.
+    InputError,
+}
+
+impl ExitStatus {
+    /// The process exit code of the contract.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::InputError => 2,
+        }
+    }
+}
+
+/// Default tag keys that name a data domain.
+pub const DEFAULT_DOMAIN_TAGS: [&str; 3] = ["DataDomain", "data-domain", "data_domain"];
+
+/// Builds load options from the command line.
+///
+/// # Errors
+/// A `KEY=VALUE` option without `=`.
+pub fn load_options(args: &InputArgs) -> anyhow::Result<LoadOptions> {
+    let pairs = |items: &[String], what: &str| -> anyhow::Result<Vec<(String, String)>> {
+        items
+            .iter()
+            .map(|s| {
+                s.split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                    .with_context(|| format!("{what} `{s}` is not of the form NAME=VALUE"))
+            })
+            .collect()
+    };
+    let domain_tags = if args.domain_tags.is_empty() {
+        DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    } else {
+        args.domain_tags.clone()
+    };
+    Ok(LoadOptions {
+        input_kind: args.input_kind,
+        account_id: args.account_id.clone(),
+        region: args.region.clone(),
+        org_id: args.org_id.clone(),
+        domain_tags,
+        parameters: pairs(&args.parameters, "--parameter")?,
+        parameter_files: args.parameter_files.clone(),
+        vars: pairs(&args.vars, "--var")?,
+        var_files: args.var_files.clone(),
+    })
+}
+
+fn report_input_errors(errors: &[InputError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+}
+
+/// Runs one command, writing the report to `out`.
+///
+/// # Errors
+/// Usage errors and I/O errors on the output; input errors are reported on stderr and give
+/// [`ExitStatus::InputError`] instead.
+pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Analyze(args) => run_analyze(&args, out),
+        Command::Inventory(args) => {
+            let opts = load_options(&args.input)?;
+            let (estate, errors) = parse::load(&args.input.inputs, &opts);
+            report_input_errors(&errors);
+            serde_json::to_writer_pretty(&mut *out, &estate)?;
+            writeln!(out)?;
+            Ok(if errors.is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::InputError
+            })
+        }
+        Command::Rules(_) | Command::Rule(_) => Ok(ExitStatus::Success),
+    }
+}
+
+fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let opts = load_options(&args.input)?;
+    let (estate, errors) = parse::load(&args.input.inputs, &opts);
+    report_input_errors(&errors);
+    for n in &estate.notes {
+        eprintln!("note: {}: {}", n.location.file, n.message);
+    }
+    let report = analysis::analyze(&estate);
+    report::render(&report, args.format, out)?;
+    if !errors.is_empty() {
+        return Ok(ExitStatus::InputError);
+    }
+    let threshold = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    };
+    let failing = threshold.is_some_and(|t| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.suppressed.is_none() && f.severity >= t)
+    });
+    Ok(if failing {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    })
+}

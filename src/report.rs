@@ -1,0 +1,20 @@
+//! Renderers: the report as a table, JSON, Markdown or SARIF. Renderers write to a
+//! `&mut dyn Write` and never print.
+
+pub mod json;
+pub mod table;
+
+use crate::analysis::result::Report;
+use crate::cli::Format;
+use std::io::Write;
+
+/// Renders the report in the chosen format.
+///
+/// # Errors
+/// Write errors.
+pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Table | Format::Markdown | Format::Sarif => table::render(report, out),
+        Format::Json => json::render(report, out),
+    }
+}
