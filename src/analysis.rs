@@ -1,5 +1,6 @@
 //! From the estate to the access picture: links, policy evaluation, reachability, domains.
 
+pub mod eval;
 pub mod result;
 
 use crate::model::Estate;
