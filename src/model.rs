@@ -5,7 +5,7 @@ pub mod policy;
 pub mod resource;
 pub mod value;
 
-pub use estate::{Context, Estate, Note, Parsed};
+pub use estate::{Context, Estate, InlineSuppression, Note, Parsed};
 pub use policy::{Condition, Effect, PolicyDocument, PrincipalType, Principals, Statement};
 pub use resource::*;
 pub use value::{Reference, VStr, Val};

@@ -42,6 +42,25 @@ pub struct Estate {
     pub notes: Vec<Note>,
     /// Deployment facts.
     pub context: Context,
+    /// Suppressions declared next to resources (HCL comments, CloudFormation `Metadata`).
+    pub suppressions: Vec<InlineSuppression>,
+}
+
+/// A suppression declared in the input itself: `# keyreach:ignore <CODE> <reason>` above an
+/// HCL block, or `Metadata: {keyreach: {ignore: [{rule, reason, expires}]}}` on a
+/// CloudFormation resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct InlineSuppression {
+    /// The resource it is declared on (input id).
+    pub resource: String,
+    /// Rule code.
+    pub rule: String,
+    /// Why the finding is accepted.
+    pub reason: String,
+    /// Expiry date `YYYY-MM-DD`, when given.
+    pub expires: Option<String>,
+    /// Where it is declared.
+    pub location: Location,
 }
 
 impl Estate {
@@ -50,6 +69,7 @@ impl Estate {
         self.resources.extend(parsed.resources);
         self.prior.extend(parsed.prior);
         self.notes.extend(parsed.notes);
+        self.suppressions.extend(parsed.suppressions);
         if self.context.account_id.is_none() {
             self.context.account_id = parsed.account_id;
         }
@@ -64,6 +84,8 @@ impl Estate {
         self.prior.sort_by(|a, b| a.id.cmp(&b.id));
         self.notes.sort();
         self.notes.dedup();
+        self.suppressions.sort();
+        self.suppressions.dedup();
     }
 }
 
@@ -80,4 +102,6 @@ pub struct Parsed {
     pub account_id: Option<String>,
     /// Region the input reveals.
     pub region: Option<String>,
+    /// Suppressions declared in the input.
+    pub suppressions: Vec<InlineSuppression>,
 }

@@ -91,6 +91,27 @@ pub struct Resource {
     pub kind: Kind,
 }
 
+impl Resource {
+    /// A declared resource with no tags; parsers set `change`, `tags` and `display_name` after.
+    #[must_use]
+    pub fn new(
+        id: impl Into<String>,
+        type_name: impl Into<String>,
+        location: Location,
+        kind: Kind,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            type_name: type_name.into(),
+            display_name: None,
+            location,
+            change: Change::Declared,
+            tags: Val::Known(BTreeMap::new()),
+            kind,
+        }
+    }
+}
+
 /// The modelled kinds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
