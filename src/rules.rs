@@ -226,9 +226,14 @@ pub fn docs_markdown() -> String {
             "\n## {} {}\n\nDefault severity: **{}**. {}\n\n",
             m.code, m.name, m.default_severity, m.summary
         );
-        // Explanation headings are demoted one level below the rule's own heading.
+        // Explanation headings are demoted one level below the rule's own heading; lines in
+        // code blocks (HCL comments) are left alone.
+        let mut in_code = false;
         for line in m.explanation().lines() {
-            if line.starts_with('#') {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            if !in_code && line.starts_with("## ") {
                 s.push('#');
             }
             s.push_str(line);
