@@ -581,3 +581,129 @@ pub fn is_aws_managed_arn(arn: &str) -> bool {
         && parts.next() == Some("aws")
         && parts.next().is_some_and(|r| r.starts_with("policy/"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        DataStore, KeyOrigin, KmsAlias, KmsKey, Location, Reference, StoreEncryption,
+    };
+
+    fn key(id: &str, arn: Option<&str>, key_id: Option<&str>) -> Resource {
+        Resource::new(
+            id,
+            "aws_kms_key",
+            Location::file("t.json"),
+            Kind::Key(KmsKey {
+                arn: arn.map(|a| Val::Known(a.to_owned())),
+                key_id: key_id.map(|a| Val::Known(a.to_owned())),
+                policy: None,
+                key_spec: None,
+                key_usage: None,
+                origin: KeyOrigin::AwsKms,
+                rotation_enabled: None,
+                multi_region: false,
+                primary_key: None,
+                bypass_lockout_check: false,
+                enabled: None,
+                description: None,
+            }),
+        )
+    }
+
+    fn alias(id: &str, name: &str, target: VStr) -> Resource {
+        Resource::new(
+            id,
+            "aws_kms_alias",
+            Location::file("t.json"),
+            Kind::Alias(KmsAlias {
+                name: Val::Known(name.to_owned()),
+                target_key: target,
+                arn: None,
+            }),
+        )
+    }
+
+    fn store(id: &str, enc: Encryption) -> Resource {
+        Resource::new(
+            id,
+            "aws_s3_bucket",
+            Location::file("t.json"),
+            Kind::DataStore(DataStore {
+                service: "s3".into(),
+                arn: None,
+                name: Some(Val::Known(format!("{id}-bucket"))),
+                encryption: enc,
+                secondary: Vec::new(),
+            }),
+        )
+    }
+
+    const ARN: &str = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-0000-0000-0000-000000000000";
+
+    fn estate() -> Estate {
+        let mut e = Estate::default();
+        e.resources = vec![
+            key("aws_kms_key.a", Some(ARN), Some("1234abcd-0000-0000-0000-000000000000")),
+            key("aws_kms_key.b", None, None),
+            alias("aws_kms_alias.a", "alias/a", Val::Known("1234abcd-0000-0000-0000-000000000000".into())),
+            alias("aws_kms_alias.b", "alias/b", Val::Ref(vec![Reference::new("aws_kms_key.b", Some("key_id"))])),
+        ];
+        e
+    }
+
+    fn resolve(e: &Estate, v: VStr) -> KeyTarget {
+        let l = Links::build(e);
+        l.resolve_key_value(e, &v, 0).unwrap_or(KeyTarget::Unknown)
+    }
+
+    #[test]
+    fn key_reference_forms() {
+        let e = estate();
+        let cases: Vec<(VStr, KeyTarget)> = vec![
+            (Val::Known(ARN.into()), KeyTarget::Key(0)),
+            (Val::Known("1234abcd-0000-0000-0000-000000000000".into()), KeyTarget::Key(0)),
+            (Val::Known("alias/a".into()), KeyTarget::Key(0)),
+            (Val::Known("arn:aws:kms:eu-west-1:111122223333:alias/a".into()), KeyTarget::Key(0)),
+            (Val::Known("alias/b".into()), KeyTarget::Key(1)),
+            (Val::Ref(vec![Reference::new("aws_kms_key.b", Some("arn"))]), KeyTarget::Key(1)),
+            (Val::Ref(vec![Reference::new("aws_kms_alias.b", Some("target_key_arn"))]), KeyTarget::Key(1)),
+            (Val::Known("alias/aws/s3".into()), KeyTarget::AwsManaged("aws/s3".into())),
+            (
+                Val::Known("arn:aws:kms:eu-west-1:111122223333:alias/aws/rds".into()),
+                KeyTarget::AwsManaged("aws/rds".into()),
+            ),
+            (
+                Val::Known("arn:aws:kms:eu-west-1:999999999999:key/ffff".into()),
+                KeyTarget::External("arn:aws:kms:eu-west-1:999999999999:key/ffff".into()),
+            ),
+            (Val::Known("alias/missing".into()), KeyTarget::External("alias/missing".into())),
+            (
+                Val::Ref(vec![Reference::new("data.aws_kms_key.x", Some("arn"))]),
+                KeyTarget::External("data.aws_kms_key.x.arn".into()),
+            ),
+            (Val::Unknown, KeyTarget::Unknown),
+        ];
+        for (v, want) in cases {
+            assert_eq!(resolve(&e, v.clone()), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn separate_encryption_resource_overrides_store() {
+        let mut e = estate();
+        e.resources.push(store("aws_s3_bucket.x", Encryption::AwsOwned));
+        e.resources.push(Resource::new(
+            "aws_s3_bucket_server_side_encryption_configuration.x",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            Location::file("t.json"),
+            Kind::StoreEncryption(StoreEncryption {
+                store: Val::Known("aws_s3_bucket.x-bucket".into()),
+                encryption: Encryption::Kms(Val::Known("alias/a".into())),
+            }),
+        ));
+        let l = Links::build(&e);
+        assert_eq!(l.store_key(&e, 4), KeyTarget::Key(0));
+        assert_eq!(l.aliases_of_key.get(&0), Some(&vec!["alias/a".to_owned()]));
+    }
+}
