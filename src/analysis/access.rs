@@ -248,11 +248,34 @@ impl<'e> Engine<'e> {
             .filter(|&p| universe.identities[p].may_assume)
             .collect();
         e.wildcard_kms.clone_from(&kms_relevant);
+        // Identity policies naming exact keys are indexed by key, so delegation does not make
+        // every principal a candidate for every key.
+        let mut kms_any: Vec<usize> = Vec::new();
+        let mut kms_by_key: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &p in &kms_relevant {
+            match universe.kms_resources(p) {
+                None => kms_any.push(p),
+                Some(values) => {
+                    for v in values {
+                        if let Some(super::link::KeyTarget::Key(k)) =
+                            links.resolve_key_value(estate, v, 0)
+                        {
+                            let list = kms_by_key.entry(k).or_default();
+                            if list.last() != Some(&p) {
+                                list.push(p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
 
         for (k, r) in estate.resources.iter().enumerate() {
             match &r.kind {
                 Kind::Key(key) => {
                     let account = e.key_account(key, &universe.account);
+                    let mut relevant: Vec<usize> = kms_any.clone();
+                    relevant.extend(kms_by_key.get(&k).into_iter().flatten().copied());
                     let mut cands: BTreeSet<usize> = BTreeSet::new();
                     cands.insert(universe.account_principal(&account));
                     match key_policy(estate, links, k) {
@@ -263,7 +286,7 @@ impl<'e> Engine<'e> {
                                 &mut universe,
                                 doc,
                                 &declared,
-                                &kms_relevant,
+                                &relevant,
                                 &mut cands,
                             );
                         }
@@ -271,10 +294,10 @@ impl<'e> Engine<'e> {
                             e.default_docs.entry(account.clone()).or_insert_with(|| {
                                 default_key_policy(&universe.partition, &account)
                             });
-                            cands.extend(kms_relevant.iter().copied());
+                            cands.extend(relevant.iter().copied());
                         }
                         KeyPolicyState::Unknown => {
-                            cands.extend(kms_relevant.iter().copied());
+                            cands.extend(relevant.iter().copied());
                             if let Some(Val::Ref(refs)) = key.policy.as_ref() {
                                 for rf in refs {
                                     if let Some(i) = links.index(&rf.target) {

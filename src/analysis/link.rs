@@ -642,14 +642,27 @@ mod tests {
     const ARN: &str = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-0000-0000-0000-000000000000";
 
     fn estate() -> Estate {
-        let mut e = Estate::default();
-        e.resources = vec![
-            key("aws_kms_key.a", Some(ARN), Some("1234abcd-0000-0000-0000-000000000000")),
-            key("aws_kms_key.b", None, None),
-            alias("aws_kms_alias.a", "alias/a", Val::Known("1234abcd-0000-0000-0000-000000000000".into())),
-            alias("aws_kms_alias.b", "alias/b", Val::Ref(vec![Reference::new("aws_kms_key.b", Some("key_id"))])),
-        ];
-        e
+        Estate {
+            resources: vec![
+                key(
+                    "aws_kms_key.a",
+                    Some(ARN),
+                    Some("1234abcd-0000-0000-0000-000000000000"),
+                ),
+                key("aws_kms_key.b", None, None),
+                alias(
+                    "aws_kms_alias.a",
+                    "alias/a",
+                    Val::Known("1234abcd-0000-0000-0000-000000000000".into()),
+                ),
+                alias(
+                    "aws_kms_alias.b",
+                    "alias/b",
+                    Val::Ref(vec![Reference::new("aws_kms_key.b", Some("key_id"))]),
+                ),
+            ],
+            ..Estate::default()
+        }
     }
 
     fn resolve(e: &Estate, v: VStr) -> KeyTarget {
@@ -662,13 +675,31 @@ mod tests {
         let e = estate();
         let cases: Vec<(VStr, KeyTarget)> = vec![
             (Val::Known(ARN.into()), KeyTarget::Key(0)),
-            (Val::Known("1234abcd-0000-0000-0000-000000000000".into()), KeyTarget::Key(0)),
+            (
+                Val::Known("1234abcd-0000-0000-0000-000000000000".into()),
+                KeyTarget::Key(0),
+            ),
             (Val::Known("alias/a".into()), KeyTarget::Key(0)),
-            (Val::Known("arn:aws:kms:eu-west-1:111122223333:alias/a".into()), KeyTarget::Key(0)),
+            (
+                Val::Known("arn:aws:kms:eu-west-1:111122223333:alias/a".into()),
+                KeyTarget::Key(0),
+            ),
             (Val::Known("alias/b".into()), KeyTarget::Key(1)),
-            (Val::Ref(vec![Reference::new("aws_kms_key.b", Some("arn"))]), KeyTarget::Key(1)),
-            (Val::Ref(vec![Reference::new("aws_kms_alias.b", Some("target_key_arn"))]), KeyTarget::Key(1)),
-            (Val::Known("alias/aws/s3".into()), KeyTarget::AwsManaged("aws/s3".into())),
+            (
+                Val::Ref(vec![Reference::new("aws_kms_key.b", Some("arn"))]),
+                KeyTarget::Key(1),
+            ),
+            (
+                Val::Ref(vec![Reference::new(
+                    "aws_kms_alias.b",
+                    Some("target_key_arn"),
+                )]),
+                KeyTarget::Key(1),
+            ),
+            (
+                Val::Known("alias/aws/s3".into()),
+                KeyTarget::AwsManaged("aws/s3".into()),
+            ),
             (
                 Val::Known("arn:aws:kms:eu-west-1:111122223333:alias/aws/rds".into()),
                 KeyTarget::AwsManaged("aws/rds".into()),
@@ -677,7 +708,10 @@ mod tests {
                 Val::Known("arn:aws:kms:eu-west-1:999999999999:key/ffff".into()),
                 KeyTarget::External("arn:aws:kms:eu-west-1:999999999999:key/ffff".into()),
             ),
-            (Val::Known("alias/missing".into()), KeyTarget::External("alias/missing".into())),
+            (
+                Val::Known("alias/missing".into()),
+                KeyTarget::External("alias/missing".into()),
+            ),
             (
                 Val::Ref(vec![Reference::new("data.aws_kms_key.x", Some("arn"))]),
                 KeyTarget::External("data.aws_kms_key.x.arn".into()),
@@ -692,7 +726,8 @@ mod tests {
     #[test]
     fn separate_encryption_resource_overrides_store() {
         let mut e = estate();
-        e.resources.push(store("aws_s3_bucket.x", Encryption::AwsOwned));
+        e.resources
+            .push(store("aws_s3_bucket.x", Encryption::AwsOwned));
         e.resources.push(Resource::new(
             "aws_s3_bucket_server_side_encryption_configuration.x",
             "aws_s3_bucket_server_side_encryption_configuration",

@@ -402,6 +402,50 @@ impl<'a> Universe<'a> {
             .collect()
     }
 
+    /// The resources named by the KMS-capable Allow statements of a principal's identity
+    /// policies, when they are all exact (ARNs or references). `None` means the principal may
+    /// be allowed on any key (a wildcard, `NotResource`, an unknown value or an incomplete
+    /// layer), so it must be evaluated against every key.
+    #[must_use]
+    pub fn kms_resources(&self, p: usize) -> Option<Vec<&VStr>> {
+        let id = &self.identities[p];
+        if id.incomplete {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (_, doc) in &id.docs {
+            if doc.incomplete {
+                return None;
+            }
+            for s in &doc.statements {
+                if s.effect != crate::model::Effect::Allow {
+                    continue;
+                }
+                let one = PolicyDocument {
+                    statements: vec![s.clone()],
+                    ..PolicyDocument::default()
+                };
+                if !may_allow_service(&one, "kms") {
+                    continue;
+                }
+                if s.not_resource.is_some() {
+                    return None;
+                }
+                let Some(res) = &s.resource else { continue };
+                for r in res {
+                    match r {
+                        Val::Known(x) if x.contains('*') || x.contains('?') || x.contains("${") => {
+                            return None
+                        }
+                        Val::Known(_) | Val::Ref(_) => out.push(r),
+                        Val::Unknown => return None,
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// Index by contract name.
     #[must_use]
     pub fn by_name(&self, name: &str) -> Option<usize> {
