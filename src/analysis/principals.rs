@@ -446,6 +446,26 @@ impl<'a> Universe<'a> {
         Some(out)
     }
 
+    /// Labels of a principal's identity policies, boundary, and whether the identity layer is
+    /// incomplete (for the inventory).
+    #[must_use]
+    pub fn identity_summary(&self, p: usize) -> (Vec<String>, Vec<String>, bool) {
+        let id = &self.identities[p];
+        let docs = id.docs.iter().map(|(l, _)| l.clone()).collect();
+        let boundary = id
+            .boundary
+            .as_ref()
+            .map(|(d, inc)| {
+                let mut v: Vec<String> = d.iter().map(|(l, _)| l.clone()).collect();
+                if *inc {
+                    v.push("permissions boundary not known".to_owned());
+                }
+                v
+            })
+            .unwrap_or_default();
+        (docs, boundary, id.incomplete)
+    }
+
     /// Index by contract name.
     #[must_use]
     pub fn by_name(&self, name: &str) -> Option<usize> {
