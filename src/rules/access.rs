@@ -4,10 +4,11 @@
 //! capability, with `conditional` where the input does not decide), so a rule here never
 //! re-evaluates a policy.
 
-use super::ctx::{action, entry_account, some};
-use super::{declare_rule, RuleCtx};
+use super::ctx::{action, delegating_statements, entry_account, some};
+use super::{declare_rule, PolicyState, RuleCtx};
 use crate::analysis::result::{AccessEntry, Capability, Domain, PrincipalKind};
 use crate::finding::{Finding, Severity};
+use crate::model::Kind;
 
 /// Evidence for a message: the first steps of `via`.
 pub(super) fn evidence(e: &AccessEntry) -> String {
@@ -259,6 +260,11 @@ fn account_delegation(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
         {
             continue;
         }
+        // Only a key policy of the domain's own keys delegates; account entries that stand for
+        // AWS managed, AWS owned or missing encryption are KR004/KR005's business.
+        if !domain_delegates(ctx, d) {
+            continue;
+        }
         let home = ctx.home_account(Some(d));
         for e in &d.access {
             if e.kind != PrincipalKind::Account || !(some(e.read) || some(e.write) || some(e.admin))
@@ -288,6 +294,24 @@ fn account_delegation(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// True when a key of the domain declared in the input has the default key policy or an
+/// Allow statement naming an account principal (or one unknown until apply).
+fn domain_delegates(ctx: &RuleCtx<'_>, d: &Domain) -> bool {
+    d.keys.iter().any(|id| {
+        let Some(key) = ctx.resource(id) else {
+            return false;
+        };
+        let Kind::Key(k) = &key.kind else {
+            return false;
+        };
+        match ctx.key_policy(key, k).1 {
+            PolicyState::Default => true,
+            PolicyState::Unknown => false,
+            PolicyState::Known(doc) => delegating_statements(doc).next().is_some(),
+        }
+    })
 }
 
 /// KMS actions that let a principal give itself (or anyone) read access.
@@ -481,6 +505,23 @@ mod tests {
         assert_eq!(subjects(&f), ["arn:aws:iam::111122223333:root"]);
 
         t.config_text("domains:\n  payments:\n    account_wide: true\n");
+        assert!(t.run("KR003").is_empty());
+
+        // The account entry of an AWS managed key is KR004's, not a delegation.
+        let mut t = Kit::new();
+        t.account("111122223333");
+        t.domain("orders", &["aws-managed:aws/sqs"]);
+        t.store("orders", "aws_sqs_queue.q", "aws-managed:aws/sqs");
+        t.entry("orders", account("111122223333", Yes, Yes, No));
+        assert!(t.run("KR003").is_empty());
+        // A key policy naming only roles does not delegate.
+        let mut t = Kit::new();
+        t.account("111122223333");
+        t.key("aws_kms_key.pay", None).policy = Some(crate::model::Val::Known(doc(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/a"},"Action":"kms:*","Resource":"*"}]}"#,
+        )));
+        t.domain("payments", &["aws_kms_key.pay"]);
+        t.entry("payments", account("111122223333", Yes, No, No));
         assert!(t.run("KR003").is_empty());
     }
 

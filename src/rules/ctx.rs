@@ -172,7 +172,7 @@ impl<'a> RuleCtx<'a> {
     #[must_use]
     pub fn access_location(&self, d: &Domain, e: &AccessEntry) -> Location {
         for via in &e.via {
-            if let Some(label) = evidence_label(via, "key policy statement ") {
+            if let Some(label) = evidence_label(via, "key policy", "statement ") {
                 for id in &d.keys {
                     let Some(key) = self.resource(id) else {
                         continue;
@@ -186,7 +186,7 @@ impl<'a> RuleCtx<'a> {
                     }
                 }
             }
-            if let Some(label) = evidence_label(via, "grant ") {
+            if let Some(label) = evidence_label(via, "grant ", "grant ") {
                 let grant = self.estate.resources.iter().find(|r| match &r.kind {
                     Kind::Grant(g) => {
                         r.id == label || g.name.as_ref().and_then(Val::known) == Some(&label)
@@ -299,13 +299,20 @@ fn refers_to_key(v: &VStr, key: &Resource, k: &KmsKey) -> bool {
     }
 }
 
-/// The label after `prefix` in an evidence string, up to `;`, `,` or the end.
-fn evidence_label(via: &str, prefix: &str) -> Option<String> {
-    let start = via.find(prefix)? + prefix.len();
-    let rest = &via[start..];
-    let end = rest.find([';', ',', '(']).unwrap_or(rest.len());
-    let label = rest[..end].trim();
-    (!label.is_empty()).then(|| label.to_owned())
+/// The label of the statement or grant an evidence string names. Evidence reads like
+/// `key policy statement AllowUse`, `key policy aws_kms_key.k statement #2; identity policy …`
+/// or `grant app-decrypt`: each `;`-separated step that mentions `context` is searched for
+/// `prefix` and the label after it, up to `,`, `(` or the end of the step.
+fn evidence_label(via: &str, context: &str, prefix: &str) -> Option<String> {
+    via.split(';')
+        .filter(|step| step.contains(context))
+        .find_map(|step| {
+            let start = step.rfind(prefix)? + prefix.len();
+            let rest = &step[start..];
+            let end = rest.find([',', '(']).unwrap_or(rest.len());
+            let label = rest[..end].trim();
+            (!label.is_empty()).then(|| label.to_owned())
+        })
 }
 
 /// The account id in an ARN (`arn:aws:iam::111122223333:role/x`) or a bare 12-digit id.
@@ -393,6 +400,20 @@ pub fn statement_covers(st: &Statement, action: &str) -> Option<bool> {
     }
 }
 
+/// Allow statements that delegate to an account's IAM: an `AWS` principal that is an account
+/// (`111122223333`, `arn:aws:iam::111122223333:root`) or unknown until apply (typically
+/// `data.aws_caller_identity.current.account_id`).
+pub fn delegating_statements(doc: &PolicyDocument) -> impl Iterator<Item = &Statement> {
+    doc.statements.iter().filter(|st| {
+        st.effect == crate::model::Effect::Allow
+            && st.principal.as_ref().is_some_and(|p| {
+                principal_values(p).iter().any(|(t, v)| {
+                    *t == PrincipalType::Aws && v.known().is_none_or(|s| is_account_principal(s))
+                })
+            })
+    })
+}
+
 /// The principals of a statement as (type, value) pairs, `*` for `"Principal": "*"`.
 #[must_use]
 pub fn principal_values(p: &Principals) -> Vec<(PrincipalType, &VStr)> {
@@ -447,18 +468,21 @@ mod tests {
 
     #[test]
     fn evidence_labels() {
+        let kp = |v: &str| evidence_label(v, "key policy", "statement ");
+        assert_eq!(kp("key policy statement AllowUse"), Some("AllowUse".into()));
         assert_eq!(
-            evidence_label("key policy statement AllowUse", "key policy statement "),
-            Some("AllowUse".into())
+            kp("key policy aws_kms_key.k statement #2, through s3"),
+            Some("#2".into())
         );
         assert_eq!(
-            evidence_label(
-                "delegated to account 1 by key policy statement EnableIAM; identity policy x",
-                "key policy statement "
-            ),
+            kp("delegated to account 1 by key policy statement EnableIAM; identity policy x statement #0"),
             Some("EnableIAM".into())
         );
-        assert_eq!(evidence_label("grant g1", "grant "), Some("g1".into()));
-        assert_eq!(evidence_label("trust chain", "grant "), None);
+        assert_eq!(kp("identity policy x statement #0"), None);
+        assert_eq!(
+            evidence_label("grant g1", "grant ", "grant "),
+            Some("g1".into())
+        );
+        assert_eq!(evidence_label("trust chain", "grant ", "grant "), None);
     }
 }

@@ -138,7 +138,17 @@ fn decrypt_any_key(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
             _ => continue,
         };
         for arn in arns {
-            if !BROAD_AWS_MANAGED.contains(&arn) {
+            // The engine's bundled copy decides when it has one; otherwise the short list of
+            // AWS managed policies known to allow everything.
+            let broad = match crate::analysis::eval::aws_managed_policy(arn) {
+                Some(doc) => doc.statements.iter().any(|st| {
+                    st.effect == Effect::Allow
+                        && statement_covers(st, "kms:Decrypt") != Some(false)
+                        && on_any_key(st)
+                }),
+                None => BROAD_AWS_MANAGED.contains(&arn),
+            };
+            if !broad {
                 continue;
             }
             out.push(DECRYPT_ANY_KEY.meta.finding(

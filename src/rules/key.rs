@@ -1,7 +1,7 @@
 //! Rules over keys and their key policies as written.
 
 use super::access::ESCALATION_ACTIONS;
-use super::ctx::{action, is_account_principal, principal_values, some, statement_covers};
+use super::ctx::{action, delegating_statements, principal_values, some, statement_covers};
 use super::{declare_rule, PolicyState, RuleCtx};
 use crate::finding::{Finding, Severity};
 use crate::model::{Condition, Effect, KeyOrigin, PrincipalType, Statement, Val};
@@ -62,16 +62,8 @@ fn lockout(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
         if doc.incomplete {
             continue;
         }
-        let delegates = doc.statements.iter().any(|st| {
-            st.effect == Effect::Allow
-                && statement_covers(st, "kms:PutKeyPolicy") != Some(false)
-                && st.principal.as_ref().is_some_and(|p| {
-                    principal_values(p).iter().any(|(t, v)| {
-                        *t == PrincipalType::Aws
-                            && v.known().is_none_or(|s| is_account_principal(s))
-                    })
-                })
-        });
+        let delegates = delegating_statements(doc)
+            .any(|st| statement_covers(st, "kms:PutKeyPolicy") != Some(false));
         if delegates {
             continue;
         }
