@@ -59,6 +59,19 @@ pub fn code(s: &str) -> String {
     format!("`{body}`")
 }
 
+/// A finding message: its backtick spans (ids, as the rules write them) stay code spans, the
+/// rest is escaped text.
+#[must_use]
+pub fn message(s: &str) -> String {
+    if s.matches('`').count() % 2 != 0 {
+        return text(s);
+    }
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code(part) } else { text(part) })
+        .collect()
+}
+
 fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "🟥 critical",
@@ -107,7 +120,7 @@ fn full_row(f: &Finding) -> String {
         rule_cell(f),
         code(&f.resource),
         location(f),
-        text(&f.message)
+        message(&f.message)
     )
 }
 
@@ -393,7 +406,7 @@ pub fn render_string(report: &Report, limit: usize) -> String {
     if !omitted.is_empty() {
         let _ = write!(
             s,
-            "> [!NOTE]\n> To stay under GitHub's {GITHUB_COMMENT_LIMIT}-character comment limit, \
+            "> [!NOTE]\n> To stay under GitHub's 65,536-character comment limit, \
              this comment leaves out: {}. Run keyreach with `--format json` or `--format sarif` \
              for the full report.\n\n",
             omitted.join(", ")
@@ -431,5 +444,7 @@ mod tests {
         assert_eq!(code("aws_kms_key.k[\"a|b\"]"), "`aws_kms_key.k[\"a\\|b\"]`");
         assert_eq!(code("a\nb"), "`a b`");
         assert_eq!(code("a`b"), "a\\`b");
+        assert_eq!(message("`a|b` can *read*"), "`a\\|b` can \\*read\\*");
+        assert_eq!(message("odd ` tick"), "odd \\` tick");
     }
 }
