@@ -12,6 +12,8 @@ pub mod finding;
 pub mod model;
 pub mod parse;
 pub mod report;
+#[doc(hidden)]
+pub mod synth;
 
 use anyhow::Context as _;
 use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
