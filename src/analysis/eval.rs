@@ -255,9 +255,3 @@ pub fn decide_assume(
 ) -> Decision {
     assume::decide_assume(caller, role, ctx)
 }
-
-/// The bundled document of an AWS managed policy, when keyreach carries it.
-#[must_use]
-pub fn aws_managed_policy(_arn: &str) -> Option<&'static PolicyDocument> {
-    None
-}
