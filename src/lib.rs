@@ -16,6 +16,8 @@ pub mod parse;
 pub mod report;
 pub mod rules;
 pub mod suppress;
+#[doc(hidden)]
+pub mod synth;
 
 use anyhow::Context as _;
 use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
