@@ -213,13 +213,15 @@ def trust_github(sub):
 LAMBDA_TRUST = policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                        "Action": "sts:AssumeRole"})
 
-CONFIG_PAYMENTS = """# expected access for the payments domain
+CONFIG_PAYMENTS = """# expected access for the payments domain (the key admin has kms:*, so it reads too)
 domains:
   payments:
     read:
       - arn:aws:iam::111122223333:role/app
+      - arn:aws:iam::111122223333:role/key-admin
 {extra_read}    write:
       - arn:aws:iam::111122223333:role/app
+      - arn:aws:iam::111122223333:role/key-admin
     admin:
       - arn:aws:iam::111122223333:role/key-admin
 """
