@@ -1,26 +1,13 @@
 //! The SARIF output validates against the official SARIF 2.1.0 schema (vendored under
 //! testdata/sarif/, see NOTICE.md there) and carries what code scanning needs.
 
+mod common;
+
+use common::sarif_schema_errors as schema_errors;
 use keyreach::analysis::result::Report;
 use keyreach::finding::{Finding, Severity, Suppression, SuppressionKind};
 use keyreach::model::Location;
 use serde_json::Value;
-use std::path::Path;
-
-fn validator() -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sarif/sarif-schema-2.1.0.json");
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema JSON");
-    jsonschema::draft4::new(&schema).expect("the SARIF schema compiles")
-}
-
-/// Validates and returns the list of errors, one per line.
-pub fn schema_errors(sarif: &Value) -> Vec<String> {
-    validator()
-        .iter_errors(sarif)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect()
-}
 
 fn finding(
     rule: &str,
