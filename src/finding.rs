@@ -149,27 +149,60 @@ pub fn fingerprint(rule: &str, resource: &str, subject: Option<&str>) -> String 
     format!("{h:016x}")
 }
 
-/// Sorts findings into output order: file, line, pointer, rule, resource, subject. Every
+/// Sorts findings into output order: file, line, pointer (numbers in it compared as
+/// numbers, so `/resources/9` comes before `/resources/10`), rule, resource, subject. Every
 /// renderer sees this order.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (
-            &a.location.file,
-            a.location.line,
-            &a.location.pointer,
-            &a.rule,
-            &a.resource,
-            &a.subject,
-        )
-            .cmp(&(
-                &b.location.file,
-                b.location.line,
-                &b.location.pointer,
-                &b.rule,
-                &b.resource,
-                &b.subject,
-            ))
+        (&a.location.file, a.location.line)
+            .cmp(&(&b.location.file, b.location.line))
+            .then_with(|| {
+                natural_cmp(
+                    a.location.pointer.as_deref().unwrap_or(""),
+                    b.location.pointer.as_deref().unwrap_or(""),
+                )
+            })
+            .then_with(|| {
+                (&a.rule, &a.resource, &a.subject).cmp(&(&b.rule, &b.resource, &b.subject))
+            })
     });
+}
+
+/// Compares strings with runs of ASCII digits compared by value.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (&a[..da], &b[..db]);
+                let strip = |n: &[u8]| -> usize { n.iter().take_while(|c| **c == b'0').count() };
+                let (ta, tb) = (&na[strip(na)..], &nb[strip(nb)..]);
+                let ord = ta
+                    .len()
+                    .cmp(&tb.len())
+                    .then_with(|| ta.cmp(tb))
+                    .then(da.cmp(&db));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +237,21 @@ mod tests {
             b.location,
         );
         assert_eq!(a.fingerprint, b2.fingerprint);
+    }
+
+    #[test]
+    fn pointers_sort_naturally() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        for (a, b, want) in [
+            ("/r/9", "/r/10", Less),
+            ("/r/104", "/r/1006", Less),
+            ("/r/10/a", "/r/10/b", Less),
+            ("/r/010", "/r/10", Greater),
+            ("/r/x", "/r/x", Equal),
+            ("", "/r", Less),
+        ] {
+            assert_eq!(natural_cmp(a, b), want, "{a} {b}");
+        }
     }
 
     #[test]

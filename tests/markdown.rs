@@ -134,7 +134,27 @@ fn severe_findings_fall_back_to_compact_rows() {
     let report = large();
     let md = render_string(&report, 45_000);
     assert!(md.len() <= 45_000);
-    assert!(md.contains("Messages are left out"));
+    assert!(md.contains("here they are left out to fit"));
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High && f.suppressed.is_none())
+    {
+        assert!(md.contains(&keyreach::report::markdown::code(&f.resource)));
+    }
+}
+
+#[test]
+fn severe_findings_fall_back_to_lists_by_resource() {
+    // Tighter still: one line per rule listing resources; every severe finding still shows.
+    let report = large();
+    let md = render_string(&report, 22_000);
+    assert!(md.len() <= 22_000);
+    assert!(md.contains("Too many to list one per row"));
+    assert!(
+        !md.contains("too many to list even by resource"),
+        "nothing severe was cut"
+    );
     for f in report
         .findings
         .iter()

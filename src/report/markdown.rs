@@ -240,6 +240,60 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The last resort for severe findings: one line per rule and severity listing the resources
+/// (with a count where a resource has several findings). Returns the block and how many
+/// findings did not fit in `room` bytes.
+fn grouped_block(frame: &str, severe: &[&&Finding], room: usize) -> (String, usize) {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(std::cmp::Reverse<Severity>, &str), BTreeMap<&str, usize>> =
+        BTreeMap::new();
+    for f in severe {
+        *groups
+            .entry((std::cmp::Reverse(f.severity), f.rule.as_str()))
+            .or_default()
+            .entry(f.resource.as_str())
+            .or_default() += 1;
+    }
+    let mut out = format!(
+        "{frame}Too many to list one per row: each line names a rule and the resources it \
+         flags. The JSON and SARIF output have every finding.\n\n"
+    );
+    let mut cut = 0usize;
+    for ((sev, rule), resources) in groups {
+        let name = crate::rules::lookup(rule).map_or("", |r| r.meta.name);
+        let total: usize = resources.values().sum();
+        let mut line = format!(
+            "- {} **{} {}** ({total}): ",
+            severity_label(sev.0),
+            text(rule),
+            text(name)
+        );
+        let mut first = true;
+        for (res, n) in resources {
+            let mut item = String::new();
+            if !first {
+                item.push_str(", ");
+            }
+            item.push_str(&code(res));
+            if n > 1 {
+                let _ = write!(item, " ×{n}");
+            }
+            if out.len() + line.len() + item.len() + 2 > room {
+                cut += n;
+                continue;
+            }
+            first = false;
+            line.push_str(&item);
+        }
+        line.push('\n');
+        if out.len() + line.len() <= room {
+            out.push_str(&line);
+        }
+    }
+    out.push('\n');
+    (out, cut)
+}
+
 /// A collapsible block of the findings of one severity below high: open when short and
 /// medium, in `<details>` otherwise.
 fn finding_block(
@@ -333,25 +387,28 @@ pub fn render_string(report: &Report, limit: usize) -> String {
         .collect();
     let severe_frame = "### Findings: critical and high\n\n";
     let full: String = severe.iter().map(|f| full_row(f)).collect();
+    let full_block = format!("{severe_frame}{FULL_HEAD}{full}\n");
+    let compact: String = severe.iter().map(|f| compact_row(f)).collect();
+    let compact_block = format!(
+        "{severe_frame}Messages and locations of every finding are in the JSON and SARIF \
+         output; here they are left out to fit.\n\n{COMPACT_HEAD}{compact}\n"
+    );
     let severe_block = if severe.is_empty() {
         String::new()
-    } else if budget.take(&format!("{severe_frame}{FULL_HEAD}{full}\n")) {
-        format!("{severe_frame}{FULL_HEAD}{full}\n")
+    } else if budget.take(&full_block) {
+        full_block
+    } else if budget.take(&compact_block) {
+        compact_block
     } else {
-        let frame =
-            format!("{severe_frame}Messages are left out to fit every finding.\n\n{COMPACT_HEAD}");
-        let section = fill(&mut budget, &frame, severe.iter().map(|f| compact_row(f)));
-        if section.omitted > 0 {
+        let (block, cut) = grouped_block(severe_frame, &severe, budget.left);
+        budget.left = budget.left.saturating_sub(block.len());
+        if cut > 0 {
             omitted.push(format!(
-                "{} (too many to fit even without messages)",
-                plural(
-                    section.omitted,
-                    "critical or high finding",
-                    "critical or high findings"
-                )
+                "{} (too many to list even by resource)",
+                plural(cut, "critical or high finding", "critical or high findings")
             ));
         }
-        format!("{frame}{}\n", section.rows.concat())
+        block
     };
 
     // 2. Medium findings.

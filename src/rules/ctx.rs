@@ -35,6 +35,8 @@ pub struct RuleCtx<'a> {
     by_id: BTreeMap<&'a str, &'a Resource>,
     /// Key id -> the `aws_kms_key_policy` resource that sets its policy.
     policy_resources: BTreeMap<&'a str, &'a Resource>,
+    /// Key id (or marker) -> the domains listing it, in report order.
+    domains_by_key: BTreeMap<&'a str, Vec<&'a Domain>>,
 }
 
 impl<'a> RuleCtx<'a> {
@@ -57,6 +59,12 @@ impl<'a> RuleCtx<'a> {
                 }
             }
         }
+        let mut domains_by_key: BTreeMap<&str, Vec<&Domain>> = BTreeMap::new();
+        for d in &report.domains {
+            for k in &d.keys {
+                domains_by_key.entry(k.as_str()).or_default().push(d);
+            }
+        }
         Self {
             estate,
             report,
@@ -64,6 +72,7 @@ impl<'a> RuleCtx<'a> {
             today,
             by_id,
             policy_resources,
+            domains_by_key,
         }
     }
 
@@ -142,11 +151,11 @@ impl<'a> RuleCtx<'a> {
     }
 
     /// Domains that list the key.
-    pub fn domains_of_key<'s>(&'s self, key_id: &'s str) -> impl Iterator<Item = &'a Domain> + 's {
-        self.report
-            .domains
-            .iter()
-            .filter(move |d| d.keys.iter().any(|k| k == key_id))
+    pub fn domains_of_key(&self, key_id: &str) -> impl Iterator<Item = &'a Domain> + '_ {
+        self.domains_by_key
+            .get(key_id)
+            .into_iter()
+            .flat_map(|v| v.iter().copied())
     }
 
     /// The resource a domain-level finding is about and where it sits: the domain's first key
