@@ -386,6 +386,52 @@ fn inline_suppression_in_cloudformation() {
 }
 
 #[test]
+fn inline_suppression_in_terraform_source() {
+    let dir = scratch("inline-hcl");
+    std::fs::write(
+        dir.join("main.tf"),
+        "# keyreach:ignore KR015 rotation handled by the yearly re-key runbook\n\
+         resource \"aws_kms_key\" \"payments\" {\n  \
+           enable_key_rotation = false\n  \
+           tags = { DataDomain = \"payments\" }\n\
+         }\n",
+    )
+    .expect("write");
+    let r = analyze(
+        "inline-hcl-run",
+        &[
+            "--format",
+            "json",
+            "--fail-on",
+            "low",
+            &dir.display().to_string(),
+        ],
+    );
+    if r.stderr.contains("not supported yet") {
+        eprintln!(
+            "note: the Terraform source parser has not landed; inline suppression not checked"
+        );
+        return;
+    }
+    let doc = r.json();
+    let kr015 = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "KR015")
+        .unwrap_or_else(|| panic!("KR015 expected: {}", r.stdout))
+        .clone();
+    assert_eq!(kr015["suppressed"]["kind"], "inline", "{kr015}");
+    assert!(
+        kr015["suppressed"]["source"]
+            .as_str()
+            .is_some_and(|s| s.contains("main.tf:1")),
+        "{kr015}"
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
 fn baseline_reports_only_new_findings() {
     let dir = scratch("baseline");
     let baseline = dir.join("baseline.json");

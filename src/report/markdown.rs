@@ -4,9 +4,9 @@
 //! in priority order against a byte budget (bytes bound characters from above): the summary
 //! and every finding of severity high or above first, then medium findings, the per-domain
 //! access tables, low and info findings, and suppressed findings last. Whatever does not fit is
-//! left out and named in a note at the top. High and critical findings fall back to a compact
-//! row without the message before any of them is dropped; only if even that cannot fit (many
-//! hundreds of them) are some cut, and the note says so.
+//! left out and named in a note at the top. Severe findings step down from full rows to rows
+//! without messages, then to one line per rule listing the resources, before any of them is
+//! left out; only thousands of them could still overflow, and the note then says how many.
 
 use crate::analysis::result::{Capability, Domain, Report};
 use crate::finding::{Finding, Severity};
