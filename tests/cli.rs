@@ -351,7 +351,8 @@ fn inline_suppression_in_cloudformation() {
                keyreach:\n        \
                  ignore:\n          \
                    - rule: KR015\n            \
-                     reason: rotation handled by the yearly re-key runbook\n    \
+                     reason: rotation handled by the yearly re-key runbook\n          \
+                   - KR003 IAM delegation reviewed by the platform team\n    \
              Properties:\n      \
                EnableKeyRotation: false\n      \
                Tags:\n        \
@@ -391,6 +392,7 @@ fn inline_suppression_in_terraform_source() {
     std::fs::write(
         dir.join("main.tf"),
         "# keyreach:ignore KR015 rotation handled by the yearly re-key runbook\n\
+         # keyreach:ignore KR003 IAM delegation reviewed by the platform team\n\
          resource \"aws_kms_key\" \"payments\" {\n  \
            enable_key_rotation = false\n  \
            tags = { DataDomain = \"payments\" }\n\
