@@ -418,13 +418,12 @@ pub(crate) fn undecided_keys<'c>(
     conds: &'c [Condition],
     req: &Req<'_>,
     vars: bool,
-) -> impl Iterator<Item = &'c str> {
-    let undecided: Vec<&'c str> = conds
+) -> Vec<&'c str> {
+    conds
         .iter()
         .filter(|c| eval(c, req, vars) == Tri::Undecided)
         .map(|c| c.key.as_str())
-        .collect();
-    undecided.into_iter()
+        .collect()
 }
 
 /// One condition.
@@ -464,9 +463,8 @@ pub(crate) fn eval(c: &Condition, req: &Req<'_>, vars: bool) -> Tri {
                 Tri::Undecided
             }
         }
-        (Some(q), Items::One(i)) => one_item(op, i, &c.values, req, vars).and(match q {
-            SetQualifier::ForAnyValue | SetQualifier::ForAllValues => Tri::True,
-        }),
+        // A set operator on a single-valued key: the set has one element.
+        (Some(_), Items::One(i)) => one_item(op, i, &c.values, req, vars),
         (Some(SetQualifier::ForAnyValue), Items::Many(list)) => {
             let mut t = Tri::False;
             for s in list {

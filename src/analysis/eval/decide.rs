@@ -43,7 +43,8 @@ pub(super) fn decide(
         target: Target::Key(key),
         path,
     };
-    let retire = strip_kms_prefix(action).is_some_and(|n| n.eq_ignore_ascii_case("RetireGrant"));
+    let info = kms_action(action);
+    let retire = info.is_some_and(|a| a.name == "RetireGrant");
     let spec = |same: bool| Spec {
         req: &req,
         same,
@@ -54,7 +55,7 @@ pub(super) fn decide(
         rcps: (!retire).then_some(&key.rcps),
         grants: &key.grants,
     };
-    let cross_ok = kms_action(action).is_none_or(|a| a.cross_account);
+    let cross_ok = info.is_none_or(|a| a.cross_account);
     let run_one = |same: bool| {
         if !same && !service_like(principal.kind) && !cross_ok {
             return no();
