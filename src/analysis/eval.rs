@@ -19,7 +19,7 @@ mod matching;
 mod prefilter;
 mod statement;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod wildcard;
 
 pub use actions::{

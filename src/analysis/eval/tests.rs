@@ -18,7 +18,7 @@ pub(super) const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/app";
 pub(super) const TARGET_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/target";
 
 /// A document from its statements (JSON objects separated by commas).
-pub(super) fn doc(statements: &str) -> PolicyDocument {
+pub(crate) fn doc(statements: &str) -> PolicyDocument {
     let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
     let v: serde_json::Value = serde_json::from_str(&text).expect("test JSON");
     parse_policy(&v, None).expect("test policy")
@@ -54,6 +54,7 @@ pub(super) struct S {
     pub boundary: Option<Vec<String>>,
     pub boundary_incomplete: bool,
     pub scps: Vec<String>,
+    pub scps_incomplete: bool,
     pub rcps: Vec<String>,
     pub grants: Vec<G>,
     pub kind: PrincipalKind,
@@ -81,6 +82,7 @@ pub(super) fn s() -> S {
         boundary: None,
         boundary_incomplete: false,
         scps: Vec::new(),
+        scps_incomplete: false,
         rcps: Vec::new(),
         grants: Vec::new(),
         kind: PrincipalKind::Role,
@@ -152,6 +154,14 @@ impl S {
     }
     pub fn scp(mut self, stmts: &str) -> Self {
         self.scps.push(stmts.to_owned());
+        self
+    }
+    pub fn scps_incomplete(mut self) -> Self {
+        self.scps_incomplete = true;
+        self
+    }
+    pub fn key_account(mut self, a: Option<&'static str>) -> Self {
+        self.key_account = a;
         self
     }
     pub fn rcp(mut self, stmts: &str) -> Self {
@@ -298,7 +308,7 @@ impl S {
             boundary: boundary_docs
                 .as_ref()
                 .map(|b| layer(b, "boundary", self.boundary_incomplete)),
-            scps: layer(&scps, "SCP", false),
+            scps: layer(&scps, "SCP", self.scps_incomplete),
             tags: self.p_tags.as_ref(),
             org_id: self.org,
         };
