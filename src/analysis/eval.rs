@@ -15,6 +15,7 @@ mod aws_managed;
 mod conditions;
 mod decide;
 mod evidence;
+mod grants;
 mod matching;
 mod prefilter;
 mod statement;
