@@ -100,11 +100,12 @@ fn parse_op(base: &str) -> Option<Op> {
         .map(|&(_, family, negated)| Op { family, negated })
 }
 
-/// All conditions of a statement (AND).
-pub(crate) fn eval_all(conds: &[Condition], req: &Req<'_>, vars: bool) -> Tri {
+/// All conditions of a statement (AND); `deny` for Deny statements (values the caller
+/// chooses are chosen to avoid them).
+pub(crate) fn eval_all(conds: &[Condition], req: &Req<'_>, vars: bool, deny: bool) -> Tri {
     let mut t = Tri::True;
     for c in conds {
-        t = t.and(eval(c, req, vars));
+        t = t.and(eval(c, req, vars, deny));
         if t == Tri::False {
             break;
         }
@@ -120,22 +121,25 @@ pub(crate) fn undecided_keys<'c>(
 ) -> Vec<&'c str> {
     conds
         .iter()
-        .filter(|c| eval(c, req, vars) == Tri::Undecided)
+        .filter(|c| eval(c, req, vars, false) == Tri::Undecided)
         .map(|c| c.key.as_str())
         .collect()
 }
 
 /// One condition.
-pub(crate) fn eval(c: &Condition, req: &Req<'_>, vars: bool) -> Tri {
+pub(crate) fn eval(c: &Condition, req: &Req<'_>, vars: bool, deny: bool) -> Tri {
     let Some(op) = parse_op(&c.base) else {
         return Tri::Undecided;
     };
     let ctx = lookup(&c.key, req);
+    if let CtxVal::Chosen = ctx {
+        return Tri::from_bool(!deny);
+    }
     if op.family == Family::Null {
         return eval_null(c, ctx);
     }
     let items: Items<'_> = match ctx {
-        CtxVal::Unknown => return Tri::Undecided,
+        CtxVal::Unknown | CtxVal::Chosen => return Tri::Undecided,
         CtxVal::Absent => Items::None,
         CtxVal::One(i) => Items::One(i),
         CtxVal::Many([]) => Items::None,
@@ -196,7 +200,7 @@ enum Items<'s> {
 
 fn eval_null(c: &Condition, ctx: CtxVal<'_>) -> Tri {
     let absent = match ctx {
-        CtxVal::Unknown => return Tri::Undecided,
+        CtxVal::Unknown | CtxVal::Chosen => return Tri::Undecided,
         CtxVal::Absent | CtxVal::Many([]) => true,
         CtxVal::One(_) | CtxVal::Many(_) => false,
     };

@@ -156,7 +156,7 @@ fn core_with_action(
             return (Tri::False, parts);
         }
     }
-    parts.conditions = conditions::eval_all(&stmt.conditions, req, vars);
+    parts.conditions = conditions::eval_all(&stmt.conditions, req, vars, deny);
     (
         parts.action.and(parts.resource).and(parts.conditions),
         parts,

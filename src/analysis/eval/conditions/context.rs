@@ -37,6 +37,9 @@ pub(crate) enum CtxVal<'s> {
     One(Item<'s>),
     /// A set of values (multi-valued keys).
     Many(&'s [String]),
+    /// The caller picks the value (an OIDC token's audience, the role session name): an
+    /// Allow condition on it can be met, a Deny condition avoided.
+    Chosen,
 }
 
 /// A policy pattern after variable substitution.
@@ -88,6 +91,17 @@ fn tag<'s>(tags: Option<&'s BTreeMap<String, String>>, name: &str) -> CtxVal<'s>
     CtxVal::Absent
 }
 
+/// `<provider>:aud` claims of web identity tokens.
+fn is_audience_claim(key: &str) -> bool {
+    let lower_ok = |p: &str| ci_prefix(key, p).is_none();
+    key.len() > 4
+        && key.is_char_boundary(key.len() - 4)
+        && key[key.len() - 4..].eq_ignore_ascii_case(":aud")
+        && lower_ok("aws:")
+        && lower_ok("kms:")
+        && lower_ok("sts:")
+}
+
 fn opt<'s>(v: Option<&'s str>) -> CtxVal<'s> {
     v.map_or(CtxVal::Unknown, |s| CtxVal::One(Item::Str(s)))
 }
@@ -97,6 +111,15 @@ pub(crate) fn lookup<'s>(key: &str, req: &Req<'s>) -> CtxVal<'s> {
     let p = req.principal;
     let kind = p.kind;
     let is = |name: &str| key.eq_ignore_ascii_case(name);
+    if is("sts:RoleSessionName") {
+        return CtxVal::Chosen;
+    }
+    if kind == PrincipalKind::Federated && is_audience_claim(key) {
+        // The audience names the client the token is issued for; any identity of the
+        // provider can obtain a token with it (GitHub lets every workflow ask for
+        // `sts.amazonaws.com`), so it does not narrow who assumes the role.
+        return CtxVal::Chosen;
+    }
     let iam = matches!(
         kind,
         PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Unknown
@@ -273,7 +296,9 @@ pub(crate) fn resolve_pattern<'v>(s: &'v str, req: &Req<'_>, vars: bool) -> Reso
                 Some(d) => d,
                 None => return Resolved::NoMatch,
             },
-            CtxVal::One(_) | CtxVal::Many(_) | CtxVal::Unknown => return Resolved::Undecided,
+            CtxVal::One(_) | CtxVal::Many(_) | CtxVal::Unknown | CtxVal::Chosen => {
+                return Resolved::Undecided
+            }
         };
         bytes.extend_from_slice(value.as_bytes());
         lit.resize(bytes.len(), true);
