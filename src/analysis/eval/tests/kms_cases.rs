@@ -49,6 +49,17 @@ fn with_ref_principal(sc: &S, target: &str) -> Decision {
     decide_with_kp_doc(sc, &d, "kms:Decrypt")
 }
 
+/// `Principal "*"` narrowed by `ArnEquals aws:PrincipalArn` whose value is a reference.
+fn with_condition_value(sc: &S, target: &str) -> Decision {
+    let mut d = doc(&cond_kp("ArnEquals", "aws:PrincipalArn", r#""x""#));
+    d.statements[0].conditions[0].values =
+        vec![crate::model::Val::Ref(vec![crate::model::Reference::new(
+            target,
+            Some("arn"),
+        )])];
+    decide_with_kp_doc(sc, &d, "kms:Decrypt")
+}
+
 fn with_identity_resource_value(sc: &S, v: crate::model::VStr) -> Decision {
     let mut d = doc(&id_res(r#""*""#));
     d.statements[0].resource = Some(vec![v]);
@@ -340,6 +351,13 @@ fn kms_decision_table() {
     c!(t, "§4 variable that cannot be substituted", s().kp(&cond_kp("StringEquals", "aws:ResourceTag/team", r#""${aws:userid}""#)).ktag("team", "x"), "kms:Decrypt", Conditional);
     c!(t, "§4 ${*} is a literal star", s().ptag("t", "ab").kp(&cond_kp("StringLike", "aws:PrincipalTag/t", r#""a${*}""#)), "kms:Decrypt", No);
     c!(t, "§4 ${*} matches a literal star", s().ptag("t", "a*").kp(&cond_kp("StringLike", "aws:PrincipalTag/t", r#""a${*}""#)), "kms:Decrypt", Yes);
+    c!(t, "§3 Deny NotResource covering the key spares it", s().kp(ALLOW_APP).id(r#"{"Effect":"Deny","Action":"kms:*","NotResource":"arn:aws:kms:*:111122223333:key/*"}"#), "kms:Decrypt", Yes);
+    c!(t, "§3 Deny NotResource of another key denies", s().kp(ALLOW_APP).id(r#"{"Effect":"Deny","Action":"kms:*","NotResource":"arn:aws:kms:us-east-1:111122223333:key/other"}"#), "kms:Decrypt", No);
+    c!(t, "§4 ForAnyValue with a negated operator", s().kp(&cond_kp("ForAnyValue:StringNotLike", "kms:ResourceAliases", r#""alias/app-*""#)), "kms:Decrypt", No);
+    c!(t, "§4 ForAllValues with a negated operator", s().aliases(Some(&["alias/x", "alias/y"])).kp(&cond_kp("ForAllValues:StringNotLike", "kms:ResourceAliases", r#""alias/app-*""#)), "kms:Decrypt", Yes);
+    t.check("§4 aws:PrincipalArn value is a Ref to the principal", &with_condition_value(&s(), "aws_iam_role.app"), Yes);
+    t.check("§4 aws:PrincipalArn value is a Ref to another role", &with_condition_value(&s(), "aws_iam_role.other"), No);
+    t.check("§4 aws:PrincipalArn value is a Ref to a variable", &with_condition_value(&s(), "var.reader"), Conditional);
     c!(t, "§4 no variables without Version 2012-10-17", s().kp(ENABLE_IAM).id_raw(r#"{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}"#), "kms:Decrypt", No);
 
     t.finish(150);
