@@ -124,7 +124,10 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let opts = LoadOptions {
-        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS.iter().map(|s| (*s).to_owned()).collect(),
+        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         ..LoadOptions::default()
     };
     for run in 0..args.repeat.max(1) {
