@@ -423,6 +423,17 @@ impl<'e> Engine<'e> {
             partition: Some(self.universe.partition.as_str()),
         };
         let rev = self.edges(&ctxs, &ectx);
+        let path_sensitive: Vec<bool> = ctxs
+            .iter()
+            .map(|c| {
+                c.identity.incomplete
+                    || c.identity.docs.iter().any(|d| mentions_path_keys(d.doc))
+                    || c.boundary.as_ref().is_some_and(|b| {
+                        b.incomplete || b.docs.iter().any(|d| mentions_path_keys(d.doc))
+                    })
+                    || c.scps.docs.iter().any(|d| mentions_path_keys(d.doc))
+            })
+            .collect();
         let mut out = BTreeMap::new();
         for (&k, cands) in &self.key_candidates {
             let r = &self.estate.resources[k];
@@ -542,9 +553,15 @@ impl<'e> Engine<'e> {
                     }
                 }
             }
+            let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
+                || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
             let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
             for &p in cands {
-                let acc = evaluate(&ctxs[p], &kctx, &paths, key.multi_region, &ectx);
+                // A service path can only decide differently from a direct call when some
+                // policy on the way reads a path-dependent condition key.
+                let sensitive = key_path_sensitive || path_sensitive[p];
+                let via: &[ViaPath] = if sensitive { &paths } else { &[] };
+                let acc = evaluate(&ctxs[p], &kctx, via, key.multi_region, &ectx);
                 if acc.any() {
                     direct.insert(p, acc);
                 }
@@ -622,6 +639,28 @@ fn collect_named(
     } else if accounts {
         cands.extend(relevant.iter().copied());
     }
+}
+
+/// Condition keys whose value depends on whether a service calls KMS for the principal.
+const PATH_KEYS: &[&str] = &[
+    "kms:viaservice",
+    "kms:grantisforawsresource",
+    "aws:viaawsservice",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+];
+
+/// True when a document reads a path-dependent condition key (or may hold statements the
+/// input does not show).
+fn mentions_path_keys(doc: &PolicyDocument) -> bool {
+    doc.incomplete
+        || doc.statements.iter().any(|s| {
+            s.conditions.iter().any(|c| {
+                let k = c.key.to_ascii_lowercase();
+                PATH_KEYS.contains(&k.as_str())
+            })
+        })
 }
 
 /// A `kms:ViaService` access path.
