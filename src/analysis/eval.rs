@@ -9,6 +9,30 @@ use super::result::{Capability, PrincipalKind};
 use crate::model::PolicyDocument;
 use std::collections::BTreeMap;
 
+mod actions;
+mod assume;
+mod aws_managed;
+mod conditions;
+mod decide;
+mod evidence;
+mod matching;
+mod prefilter;
+mod statement;
+#[cfg(test)]
+mod tests;
+mod wildcard;
+
+pub use actions::{
+    action_matches, expand_kms_pattern, kms_action, strip_kms_prefix, ActionClass, KmsAction,
+    KMS_ACTIONS,
+};
+pub use aws_managed::{
+    aws_managed_policy, aws_managed_policy_coverage, bundled_policy_names,
+    is_aws_managed_policy_arn, Coverage,
+};
+pub use prefilter::{document_may_grant_kms, kms_resource_scope, principal_candidates};
+pub use prefilter::{KmsResourceScope, PrincipalCandidates};
+
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tri {
@@ -18,6 +42,53 @@ pub enum Tri {
     Undecided,
     /// Proven true by the input.
     True,
+}
+
+impl Tri {
+    /// `True` or `False`.
+    #[must_use]
+    pub fn from_bool(b: bool) -> Self {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+
+    /// Both hold (the weaker).
+    #[must_use]
+    pub fn and(self, other: Tri) -> Tri {
+        self.min(other)
+    }
+
+    /// Either holds (the stronger).
+    #[must_use]
+    pub fn or(self, other: Tri) -> Tri {
+        self.max(other)
+    }
+
+    /// `yes` for `True`, `conditional` for `Undecided`, `no` for `False`.
+    #[must_use]
+    pub fn capability(self) -> Capability {
+        match self {
+            Tri::False => Capability::No,
+            Tri::Undecided => Capability::Conditional,
+            Tri::True => Capability::Yes,
+        }
+    }
+}
+
+impl std::ops::Not for Tri {
+    type Output = Tri;
+
+    /// Negation (`Undecided` stays `Undecided`).
+    fn not(self) -> Tri {
+        match self {
+            Tri::False => Tri::True,
+            Tri::Undecided => Tri::Undecided,
+            Tri::True => Tri::False,
+        }
+    }
 }
 
 /// A policy document with the label used in evidence (`key policy`, `inline policy read`,
@@ -147,13 +218,13 @@ pub struct Decision {
 /// Decides whether `principal` may call `action` (e.g. `kms:Decrypt`) on `key` (§1.2).
 #[must_use]
 pub fn decide(
-    _action: &str,
-    _principal: &PrincipalCtx<'_>,
-    _key: &KeyCtx<'_>,
-    _path: &AccessPath<'_>,
-    _ctx: &EvalContext<'_>,
+    action: &str,
+    principal: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    path: &AccessPath<'_>,
+    ctx: &EvalContext<'_>,
 ) -> Decision {
-    Decision::default()
+    decide::decide(action, principal, key, path, ctx)
 }
 
 /// The role being assumed.
@@ -178,9 +249,9 @@ pub struct RoleCtx<'a> {
 /// the role ARN. Explicit denies anywhere win.
 #[must_use]
 pub fn decide_assume(
-    _caller: &PrincipalCtx<'_>,
-    _role: &RoleCtx<'_>,
-    _ctx: &EvalContext<'_>,
+    caller: &PrincipalCtx<'_>,
+    role: &RoleCtx<'_>,
+    ctx: &EvalContext<'_>,
 ) -> Decision {
-    Decision::default()
+    assume::decide_assume(caller, role, ctx)
 }
