@@ -288,6 +288,8 @@ fn map_entry(
         None => None,
     };
     let unknown: Option<Value> = match e.unknown {
+        // Nothing unknown (every no-op change): no marks to read.
+        Some(raw) if raw.get() == "{}" => None,
         Some(raw) => Some(owned(
             display,
             raw,
