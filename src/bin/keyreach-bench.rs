@@ -23,6 +23,20 @@ struct Cli {
 enum Command {
     /// Generate a synthetic Terraform plan and time its ingestion into the resource model.
     Ingest(IngestArgs),
+    /// Time the full `analyze` (read, parse, link, evaluate, propagate, render JSON) of a plan
+    /// file written by `ingest --write`. Run it in its own process so the peak memory figure
+    /// is the analysis alone.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// The plan file.
+    #[arg(long, value_name = "FILE")]
+    plan: PathBuf,
+    /// Analyse this many times and report each run.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +58,7 @@ struct IngestArgs {
 fn main() -> anyhow::Result<()> {
     let result = match Cli::parse().command {
         Command::Ingest(args) => ingest(&args),
+        Command::Analyze(args) => analyze(&args),
     };
     match result {
         Err(e)
@@ -107,6 +122,43 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
             text.len() as f64 / 1024.0 / 1024.0
         )?,
         _ => writeln!(out, "peak RSS: not available on this platform")?,
+    }
+    Ok(())
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let opts = LoadOptions {
+        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        ..LoadOptions::default()
+    };
+    for run in 0..args.repeat.max(1) {
+        let started = Instant::now();
+        let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
+        anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
+        let parsed = started.elapsed();
+        let report = keyreach::analysis::analyze(&estate);
+        let mut sink = std::io::sink();
+        keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
+        let total = started.elapsed();
+        let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
+        writeln!(
+            out,
+            "run {}: {} resources, {} domains, {} access entries; read+parse {:.3} s, total {:.3} s",
+            run + 1,
+            estate.resources.len(),
+            report.domains.len(),
+            entries,
+            parsed.as_secs_f64(),
+            total.as_secs_f64()
+        )?;
+    }
+    match peak_rss_kib() {
+        Some(kib) => writeln!(out, "peak RSS: {:.1} MiB", kib as f64 / 1024.0)?,
+        None => writeln!(out, "peak RSS: not available on this platform")?,
     }
     Ok(())
 }

@@ -129,10 +129,14 @@ pub static KMS_ACTIONS: &[KmsAction] = &[
 /// belongs to another service.
 #[must_use]
 pub fn strip_kms_prefix(action: &str) -> Option<&str> {
-    match action.split_once(':') {
-        Some((svc, name)) if svc.eq_ignore_ascii_case("kms") => Some(name),
-        Some(_) => None,
-        None => Some(action),
+    let b = action.as_bytes();
+    if b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"kms:") {
+        return Some(&action[4..]);
+    }
+    if b.contains(&b':') {
+        None
+    } else {
+        Some(action)
     }
 }
 
@@ -140,16 +144,35 @@ pub fn strip_kms_prefix(action: &str) -> Option<&str> {
 #[must_use]
 pub fn kms_action(action: &str) -> Option<&'static KmsAction> {
     let name = strip_kms_prefix(action)?;
+    // Usually spelled as AWS spells it; otherwise fall back to a case-insensitive search (the
+    // catalogue is sorted case-insensitively as well, tested).
     KMS_ACTIONS
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(name))
+        .binary_search_by(|a| a.name.cmp(name))
+        .or_else(|_| KMS_ACTIONS.binary_search_by(|a| cmp_ci(a.name, name)))
+        .ok()
+        .map(|i| &KMS_ACTIONS[i])
+}
+
+fn cmp_ci(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// True when the action pattern (`kms:Decrypt`, `kms:*`, `*`, `kms:ReEncrypt*`,
 /// `sts:AssumeRole*`) matches `action` (`kms:Decrypt`). Case-insensitive; `*` and `?` anywhere.
 #[must_use]
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    wildcard::matches(pattern, action, true, true)
+    let (p, a) = (pattern.as_bytes(), action.as_bytes());
+    // Fast paths for the shapes nearly every policy uses: `*`, a literal action, or a
+    // literal prefix followed by one trailing `*` (`kms:*`, `kms:Create*`).
+    match p.iter().position(|&b| b == b'*' || b == b'?') {
+        None => p.eq_ignore_ascii_case(a),
+        Some(i) if i + 1 == p.len() && p[i] == b'*' => {
+            a.len() >= i && a[..i].eq_ignore_ascii_case(&p[..i])
+        }
+        Some(_) => wildcard::matches(pattern, action, true, true),
+    }
 }
 
 /// The KMS actions a pattern covers (empty for patterns of other services).
@@ -189,6 +212,34 @@ mod tests {
     fn catalogue_is_sorted_and_unique() {
         for w in KMS_ACTIONS.windows(2) {
             assert!(w[0].name < w[1].name, "{} / {}", w[0].name, w[1].name);
+            assert_eq!(cmp_ci(w[0].name, w[1].name), std::cmp::Ordering::Less);
+        }
+        for a in KMS_ACTIONS {
+            assert_eq!(kms_action(&format!("kms:{}", a.name)), Some(a));
+            assert_eq!(kms_action(&a.name.to_ascii_uppercase()), Some(a));
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_glob() {
+        for p in [
+            "*",
+            "kms:*",
+            "KMS:Decrypt",
+            "kms:Create*",
+            "kms:Re?ncrypt*",
+            "kms*",
+            "s3:*",
+            "",
+        ] {
+            for a in KMS_ACTIONS {
+                let action = format!("kms:{}", a.name);
+                assert_eq!(
+                    action_matches(p, &action),
+                    wildcard::matches(p, &action, true, true),
+                    "{p} {action}"
+                );
+            }
         }
     }
 

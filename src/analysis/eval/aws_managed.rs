@@ -118,7 +118,10 @@ const ABBREVIATED: &[(&str, &[&str])] = &[
             "sts",
         ],
     ),
-    ("service-role/AWSBackupServiceRolePolicyForBackup", &["kms"]),
+    (
+        "service-role/AWSBackupServiceRolePolicyForBackup",
+        &["kms", "sts"],
+    ),
 ];
 
 fn bundle() -> &'static BTreeMap<String, PolicyDocument> {

@@ -14,286 +14,15 @@
 //! `'default'`) are substituted from the same context when the document's `Version` is
 //! `2012-10-17`; `${*}`, `${?}` and `${$}` are literal characters.
 
+mod context;
 mod values;
 
-use super::matching::{parse_arn, ref_kind, RefKind, Req, Target};
+pub(crate) use context::{lookup, resolve_pattern, CtxVal, Item, Resolved};
+
+use super::matching::{parse_arn, ref_kind, RefKind, Req};
 use super::wildcard::{self, Pattern};
 use super::Tri;
-use crate::analysis::result::PrincipalKind;
 use crate::model::{policy::SetQualifier, Condition, VStr, Val};
-use std::collections::BTreeMap;
-
-/// A value of the request context.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Item<'s> {
-    /// Known text.
-    Str(&'s str),
-    /// The requesting principal's ARN (`aws:PrincipalArn`), with what is known of it.
-    PrincipalArn {
-        arn: Option<&'s str>,
-        account: Option<&'s str>,
-    },
-    /// "Any principal of any account" (the `*` entry): matches wildcard patterns only as
-    /// undecided and specific values never.
-    AnyPrincipal,
-}
-
-/// A context key's presence and values.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum CtxVal<'s> {
-    /// The key is not in the request.
-    Absent,
-    /// The input does not decide whether the key is present or what it holds.
-    Unknown,
-    /// One value.
-    One(Item<'s>),
-    /// A set of values (multi-valued keys).
-    Many(&'s [String]),
-}
-
-/// A policy pattern after variable substitution.
-#[derive(Debug)]
-pub(crate) enum Resolved<'v> {
-    /// No variables: the text as written.
-    Text(Pattern<'v>),
-    /// Variables substituted; the mask marks literal bytes.
-    Owned(Vec<u8>, Vec<bool>),
-    /// A variable names a key absent from the request (no default): the value matches nothing.
-    NoMatch,
-    /// A variable the input does not decide.
-    Undecided,
-}
-
-fn ci_prefix<'k>(key: &'k str, prefix: &str) -> Option<&'k str> {
-    if key.len() >= prefix.len()
-        && key.is_char_boundary(prefix.len())
-        && key[..prefix.len()].eq_ignore_ascii_case(prefix)
-    {
-        Some(&key[prefix.len()..])
-    } else {
-        None
-    }
-}
-
-const TRUE: CtxVal<'static> = CtxVal::One(Item::Str("true"));
-const FALSE: CtxVal<'static> = CtxVal::One(Item::Str("false"));
-
-fn bool_val(b: bool) -> CtxVal<'static> {
-    if b {
-        TRUE
-    } else {
-        FALSE
-    }
-}
-
-fn tag<'s>(tags: Option<&'s BTreeMap<String, String>>, name: &str) -> CtxVal<'s> {
-    let Some(tags) = tags else {
-        return CtxVal::Unknown;
-    };
-    if let Some(v) = tags.get(name) {
-        return CtxVal::One(Item::Str(v));
-    }
-    // Tag keys differing only in case: AWS case rules vary by service; do not decide.
-    if tags.keys().any(|k| k.eq_ignore_ascii_case(name)) {
-        return CtxVal::Unknown;
-    }
-    CtxVal::Absent
-}
-
-fn opt<'s>(v: Option<&'s str>) -> CtxVal<'s> {
-    v.map_or(CtxVal::Unknown, |s| CtxVal::One(Item::Str(s)))
-}
-
-/// Looks a context key up (case-insensitive).
-pub(crate) fn lookup<'s>(key: &str, req: &Req<'s>) -> CtxVal<'s> {
-    let p = req.principal;
-    let kind = p.kind;
-    let is = |name: &str| key.eq_ignore_ascii_case(name);
-    let iam = matches!(
-        kind,
-        PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Unknown
-    );
-    if is("aws:PrincipalArn") {
-        return match kind {
-            PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Unknown => {
-                CtxVal::One(Item::PrincipalArn {
-                    arn: p.arn,
-                    account: p.account,
-                })
-            }
-            PrincipalKind::Account => CtxVal::One(Item::PrincipalArn {
-                arn: None,
-                account: p.account,
-            }),
-            PrincipalKind::Public => CtxVal::One(Item::AnyPrincipal),
-            PrincipalKind::Service | PrincipalKind::Federated => CtxVal::Unknown,
-        };
-    }
-    if is("aws:PrincipalAccount") || is("kms:CallerAccount") {
-        return match kind {
-            PrincipalKind::Public => CtxVal::One(Item::AnyPrincipal),
-            PrincipalKind::Service | PrincipalKind::Federated => CtxVal::Unknown,
-            _ => opt(p.account),
-        };
-    }
-    if is("aws:PrincipalOrgID") {
-        return match kind {
-            PrincipalKind::Service => CtxVal::Absent,
-            PrincipalKind::Public | PrincipalKind::Federated => CtxVal::Unknown,
-            _ => opt(p.org_id),
-        };
-    }
-    if is("aws:PrincipalType") {
-        return match kind {
-            PrincipalKind::Role => CtxVal::One(Item::Str("AssumedRole")),
-            PrincipalKind::User => CtxVal::One(Item::Str("User")),
-            _ => CtxVal::Unknown,
-        };
-    }
-    if is("aws:PrincipalIsAWSService") {
-        return match kind {
-            PrincipalKind::Service => TRUE,
-            PrincipalKind::Public | PrincipalKind::Unknown => CtxVal::Unknown,
-            _ => FALSE,
-        };
-    }
-    if is("aws:PrincipalServiceName") || is("aws:PrincipalServiceNamesList") {
-        return match kind {
-            PrincipalKind::Service => opt(p.arn),
-            PrincipalKind::Public | PrincipalKind::Unknown => CtxVal::Unknown,
-            _ => CtxVal::Absent,
-        };
-    }
-    if let Some(name) = ci_prefix(key, "aws:PrincipalTag/") {
-        return if iam {
-            tag(p.tags, name)
-        } else {
-            CtxVal::Unknown
-        };
-    }
-    if is("aws:username") {
-        return match kind {
-            PrincipalKind::User => opt(p.arn.and_then(|a| a.rsplit('/').next())),
-            PrincipalKind::Role | PrincipalKind::Service => CtxVal::Absent,
-            _ => CtxVal::Unknown,
-        };
-    }
-    if let Some(name) = ci_prefix(key, "aws:ResourceTag/") {
-        return match req.target {
-            Target::Key(k) => tag(k.tags, name),
-            Target::Role(r) => tag(r.tags, name),
-        };
-    }
-    if is("kms:ViaService") {
-        return req
-            .path
-            .via_service
-            .map_or(CtxVal::Absent, |s| CtxVal::One(Item::Str(s)));
-    }
-    if is("aws:ViaAWSService") {
-        return bool_val(req.path.via_service.is_some());
-    }
-    if is("aws:CalledVia") || is("aws:CalledViaFirst") || is("aws:CalledViaLast") {
-        return if req.path.via_service.is_some() {
-            CtxVal::Unknown
-        } else {
-            CtxVal::Absent
-        };
-    }
-    if is("kms:GrantIsForAWSResource") {
-        let grant_op = super::actions::strip_kms_prefix(req.action).is_some_and(|n| {
-            ["CreateGrant", "ListGrants", "RevokeGrant"]
-                .iter()
-                .any(|g| g.eq_ignore_ascii_case(n))
-        });
-        return if grant_op {
-            bool_val(req.path.via_service.is_some())
-        } else {
-            CtxVal::Absent
-        };
-    }
-    if let Target::Key(k) = req.target {
-        if is("kms:KeySpec") || is("kms:CustomerMasterKeySpec") {
-            return CtxVal::One(Item::Str(k.key_spec));
-        }
-        if is("kms:KeyUsage") || is("kms:CustomerMasterKeyUsage") {
-            return CtxVal::One(Item::Str(k.key_usage));
-        }
-        if is("kms:KeyOrigin") {
-            return CtxVal::One(Item::Str(k.key_origin));
-        }
-        if is("kms:MultiRegion") {
-            return bool_val(k.multi_region);
-        }
-        if is("kms:MultiRegionKeyType") {
-            return if k.multi_region {
-                CtxVal::Unknown
-            } else {
-                CtxVal::Absent
-            };
-        }
-        if is("kms:ResourceAliases") {
-            return k.aliases.map_or(CtxVal::Unknown, CtxVal::Many);
-        }
-        if is("aws:RequestedRegion") {
-            return opt(k.region);
-        }
-    }
-    CtxVal::Unknown
-}
-
-/// Substitutes policy variables in `s` (when `vars`), yielding a pattern.
-pub(crate) fn resolve_pattern<'v>(s: &'v str, req: &Req<'_>, vars: bool) -> Resolved<'v> {
-    if !vars || !s.contains("${") {
-        return Resolved::Text(Pattern::new(s));
-    }
-    let mut bytes = Vec::with_capacity(s.len());
-    let mut lit = Vec::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(start) = rest.find("${") {
-        bytes.extend_from_slice(&rest.as_bytes()[..start]);
-        lit.resize(bytes.len(), false);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            // Unterminated: literal text.
-            bytes.extend_from_slice(&rest.as_bytes()[start..]);
-            lit.resize(bytes.len(), false);
-            rest = "";
-            break;
-        };
-        let inner = after[..end].trim();
-        rest = &after[end + 1..];
-        let literal_char = match inner {
-            "*" => Some(b'*'),
-            "?" => Some(b'?'),
-            "$" => Some(b'$'),
-            _ => None,
-        };
-        if let Some(c) = literal_char {
-            bytes.push(c);
-            lit.push(true);
-            continue;
-        }
-        let (name, default) = match inner.split_once(',') {
-            Some((n, d)) => (n.trim(), Some(d.trim().trim_matches('\''))),
-            None => (inner, None),
-        };
-        let value: &str = match lookup(name, req) {
-            CtxVal::One(Item::Str(v)) => v,
-            CtxVal::One(Item::PrincipalArn { arn: Some(a), .. }) => a,
-            CtxVal::Absent => match default {
-                Some(d) => d,
-                None => return Resolved::NoMatch,
-            },
-            CtxVal::One(_) | CtxVal::Many(_) | CtxVal::Unknown => return Resolved::Undecided,
-        };
-        bytes.extend_from_slice(value.as_bytes());
-        lit.resize(bytes.len(), true);
-    }
-    bytes.extend_from_slice(rest.as_bytes());
-    lit.resize(bytes.len(), false);
-    Resolved::Owned(bytes, lit)
-}
 
 /// Comparison of an ordered operator family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,55 +53,25 @@ struct Op {
 }
 
 fn parse_op(base: &str) -> Option<Op> {
+    const EQ: Family = Family::Str {
+        ci: false,
+        like: false,
+    };
+    const EQ_CI: Family = Family::Str {
+        ci: true,
+        like: false,
+    };
+    const LIKE: Family = Family::Str {
+        ci: false,
+        like: true,
+    };
     const TABLE: &[(&str, Family, bool)] = &[
-        (
-            "StringEquals",
-            Family::Str {
-                ci: false,
-                like: false,
-            },
-            false,
-        ),
-        (
-            "StringNotEquals",
-            Family::Str {
-                ci: false,
-                like: false,
-            },
-            true,
-        ),
-        (
-            "StringEqualsIgnoreCase",
-            Family::Str {
-                ci: true,
-                like: false,
-            },
-            false,
-        ),
-        (
-            "StringNotEqualsIgnoreCase",
-            Family::Str {
-                ci: true,
-                like: false,
-            },
-            true,
-        ),
-        (
-            "StringLike",
-            Family::Str {
-                ci: false,
-                like: true,
-            },
-            false,
-        ),
-        (
-            "StringNotLike",
-            Family::Str {
-                ci: false,
-                like: true,
-            },
-            true,
-        ),
+        ("StringEquals", EQ, false),
+        ("StringNotEquals", EQ, true),
+        ("StringEqualsIgnoreCase", EQ_CI, false),
+        ("StringNotEqualsIgnoreCase", EQ_CI, true),
+        ("StringLike", LIKE, false),
+        ("StringNotLike", LIKE, true),
         ("NumericEquals", Family::Num(Cmp::Eq), false),
         ("NumericNotEquals", Family::Num(Cmp::Eq), true),
         ("NumericLessThan", Family::Num(Cmp::Lt), false),
@@ -401,11 +100,12 @@ fn parse_op(base: &str) -> Option<Op> {
         .map(|&(_, family, negated)| Op { family, negated })
 }
 
-/// All conditions of a statement (AND).
-pub(crate) fn eval_all(conds: &[Condition], req: &Req<'_>, vars: bool) -> Tri {
+/// All conditions of a statement (AND); `deny` for Deny statements (values the caller
+/// chooses are chosen to avoid them).
+pub(crate) fn eval_all(conds: &[Condition], req: &Req<'_>, vars: bool, deny: bool) -> Tri {
     let mut t = Tri::True;
     for c in conds {
-        t = t.and(eval(c, req, vars));
+        t = t.and(eval(c, req, vars, deny));
         if t == Tri::False {
             break;
         }
@@ -418,26 +118,28 @@ pub(crate) fn undecided_keys<'c>(
     conds: &'c [Condition],
     req: &Req<'_>,
     vars: bool,
-) -> impl Iterator<Item = &'c str> {
-    let undecided: Vec<&'c str> = conds
+) -> Vec<&'c str> {
+    conds
         .iter()
-        .filter(|c| eval(c, req, vars) == Tri::Undecided)
+        .filter(|c| eval(c, req, vars, false) == Tri::Undecided)
         .map(|c| c.key.as_str())
-        .collect();
-    undecided.into_iter()
+        .collect()
 }
 
 /// One condition.
-pub(crate) fn eval(c: &Condition, req: &Req<'_>, vars: bool) -> Tri {
+pub(crate) fn eval(c: &Condition, req: &Req<'_>, vars: bool, deny: bool) -> Tri {
     let Some(op) = parse_op(&c.base) else {
         return Tri::Undecided;
     };
     let ctx = lookup(&c.key, req);
+    if let CtxVal::Chosen = ctx {
+        return Tri::from_bool(!deny);
+    }
     if op.family == Family::Null {
         return eval_null(c, ctx);
     }
     let items: Items<'_> = match ctx {
-        CtxVal::Unknown => return Tri::Undecided,
+        CtxVal::Unknown | CtxVal::Chosen => return Tri::Undecided,
         CtxVal::Absent => Items::None,
         CtxVal::One(i) => Items::One(i),
         CtxVal::Many([]) => Items::None,
@@ -464,9 +166,8 @@ pub(crate) fn eval(c: &Condition, req: &Req<'_>, vars: bool) -> Tri {
                 Tri::Undecided
             }
         }
-        (Some(q), Items::One(i)) => one_item(op, i, &c.values, req, vars).and(match q {
-            SetQualifier::ForAnyValue | SetQualifier::ForAllValues => Tri::True,
-        }),
+        // A set operator on a single-valued key: the set has one element.
+        (Some(_), Items::One(i)) => one_item(op, i, &c.values, req, vars),
         (Some(SetQualifier::ForAnyValue), Items::Many(list)) => {
             let mut t = Tri::False;
             for s in list {
@@ -499,7 +200,7 @@ enum Items<'s> {
 
 fn eval_null(c: &Condition, ctx: CtxVal<'_>) -> Tri {
     let absent = match ctx {
-        CtxVal::Unknown => return Tri::Undecided,
+        CtxVal::Unknown | CtxVal::Chosen => return Tri::Undecided,
         CtxVal::Absent | CtxVal::Many([]) => true,
         CtxVal::One(_) | CtxVal::Many(_) => false,
     };

@@ -13,9 +13,10 @@
 //! count for them. `Public` is always read as another account. Service and federated principals
 //! need nothing beyond the key policy and are not bound by SCPs.
 
-use super::actions::{kms_action, strip_kms_prefix};
+use super::actions::kms_action;
 use super::evidence::{Ev, Trail};
-use super::matching::{account_principal, parse_arn, Req, Target};
+use super::grants::grant_tri;
+use super::matching::{account_principal, Req, Target};
 use super::statement::{
     ceiling, denies, layer_allows, layer_denies, scan_resource_policy, LayerAllow, RpScan, Scope,
     Witness, IDENTITY,
@@ -43,7 +44,8 @@ pub(super) fn decide(
         target: Target::Key(key),
         path,
     };
-    let retire = strip_kms_prefix(action).is_some_and(|n| n.eq_ignore_ascii_case("RetireGrant"));
+    let info = kms_action(action);
+    let retire = info.is_some_and(|a| a.name == "RetireGrant");
     let spec = |same: bool| Spec {
         req: &req,
         same,
@@ -54,7 +56,7 @@ pub(super) fn decide(
         rcps: (!retire).then_some(&key.rcps),
         grants: &key.grants,
     };
-    let cross_ok = kms_action(action).is_none_or(|a| a.cross_account);
+    let cross_ok = info.is_none_or(|a| a.cross_account);
     let run_one = |same: bool| {
         if !same && !service_like(principal.kind) && !cross_ok {
             return no();
@@ -496,96 +498,5 @@ fn statement_account(stmt: &crate::model::Statement) -> Option<&str> {
             Val::Unknown | Val::Ref(_) => None,
         }),
         _ => None,
-    }
-}
-
-/// Whether a grant lets the principal call the action.
-fn grant_tri(g: &GrantCtx<'_>, p: &PrincipalCtx<'_>, action: &str) -> Tri {
-    let Some(name) = strip_kms_prefix(action) else {
-        return Tri::False;
-    };
-    let op = match g.operations {
-        Some(ops) => Tri::from_bool(ops.iter().any(|o| {
-            let o = strip_kms_prefix(o).unwrap_or(o);
-            o.eq_ignore_ascii_case(name)
-        })),
-        None => Tri::Undecided,
-    };
-    if op == Tri::False {
-        return Tri::False;
-    }
-    let who = grantee_tri(g, p);
-    let constraint = if g.constrained {
-        Tri::Undecided
-    } else {
-        Tri::True
-    };
-    op.and(who).and(constraint)
-}
-
-/// Whether the grantee is the principal. A grant names one principal, never everyone.
-fn grantee_tri(g: &GrantCtx<'_>, p: &PrincipalCtx<'_>) -> Tri {
-    if p.kind == PrincipalKind::Public {
-        return Tri::False;
-    }
-    if let (Some(gid), Some(pid)) = (g.grantee_id, p.id) {
-        if gid == pid {
-            return Tri::True;
-        }
-    }
-    match g.grantee_arn {
-        Some(arn) => {
-            if let Some(acct) = account_principal(arn) {
-                // A grant to an account: that account's principals as a whole.
-                return match p.kind {
-                    PrincipalKind::Account => match p.account {
-                        Some(pa) => Tri::from_bool(pa == acct),
-                        None => Tri::Undecided,
-                    },
-                    PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => {
-                        Tri::False
-                    }
-                    PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Unknown => {
-                        match p.account {
-                            Some(pa) if pa != acct => Tri::False,
-                            _ => Tri::Undecided,
-                        }
-                    }
-                };
-            }
-            if p.kind == PrincipalKind::Account {
-                return Tri::False;
-            }
-            if let Some(pa) = p.arn {
-                if pa.eq_ignore_ascii_case(arn) {
-                    return Tri::True;
-                }
-                // A session of the role.
-                if let (Some(g_arn), Some(p_arn)) = (parse_arn(arn), parse_arn(pa)) {
-                    if g_arn.service == "sts"
-                        && g_arn.account == p_arn.account
-                        && g_arn
-                            .resource
-                            .strip_prefix("assumed-role/")
-                            .and_then(|r| r.split('/').next())
-                            == p_arn.resource.rsplit('/').next()
-                        && p_arn.resource.starts_with("role/")
-                    {
-                        return Tri::Undecided;
-                    }
-                }
-                return Tri::False;
-            }
-            // The principal's ARN is unknown: decide what the account decides.
-            match (parse_arn(arn), p.account, g.grantee_id) {
-                (_, _, Some(_)) if p.id.is_some() => Tri::False,
-                (Some(a), Some(pa), _) if a.account != pa => Tri::False,
-                _ => Tri::Undecided,
-            }
-        }
-        // The grant references another declared principal.
-        None if g.grantee_id.is_some() => Tri::False,
-        // Grantee unknown until apply: nothing proves it is someone else.
-        None => Tri::Undecided,
     }
 }

@@ -283,20 +283,24 @@ fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
     if s == "*" {
         return PMatch::everyone(Tri::True);
     }
-    if let Some(acct) = account_principal(s) {
-        let t = match p.kind {
-            PrincipalKind::Role
-            | PrincipalKind::User
-            | PrincipalKind::Account
-            | PrincipalKind::Unknown => match p.account {
-                Some(pa) => Tri::from_bool(pa == acct),
-                None => Tri::Undecided,
-            },
-            PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => Tri::False,
-        };
-        let mut m = PMatch::NONE;
-        m.account = t;
-        return m;
+    if is_account_id(s) || s.ends_with(":root") {
+        if let Some(acct) = account_principal(s) {
+            let t = match p.kind {
+                PrincipalKind::Role
+                | PrincipalKind::User
+                | PrincipalKind::Account
+                | PrincipalKind::Unknown => match p.account {
+                    Some(pa) => Tri::from_bool(pa == acct),
+                    None => Tri::Undecided,
+                },
+                PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => {
+                    Tri::False
+                }
+            };
+            let mut m = PMatch::NONE;
+            m.account = t;
+            return m;
+        }
     }
     // Specific principals never stand for a whole account or for everyone.
     if matches!(
@@ -308,29 +312,29 @@ fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
     ) {
         return PMatch::NONE;
     }
+    let is_role_arn = s.contains(":role/");
+    if let Some(pa) = p.arn {
+        // Fast path: the common case compares two known ARNs.
+        if pa.eq_ignore_ascii_case(s) {
+            return direct(p, Tri::True, is_role_arn);
+        }
+        if !s.contains(":assumed-role/") {
+            return PMatch::NONE;
+        }
+    }
     let Some(arn) = parse_arn(s) else {
         // Unique ids of deleted principals (AROA…/AIDA…) and malformed values match nothing
         // but an identical ARN.
-        return direct(p, Tri::from_bool(p.arn == Some(s)), false);
+        return PMatch::NONE;
     };
     let same_account = match p.account {
         Some(pa) => Tri::from_bool(pa == arn.account),
         None => Tri::Undecided,
     };
     match (arn.service, arn.resource.split_once('/')) {
-        ("iam", Some(("role", _))) => {
-            let t = match p.arn {
-                Some(a) => Tri::from_bool(a.eq_ignore_ascii_case(s)),
-                None => same_account.and(Tri::Undecided),
-            };
-            direct(p, t, true)
-        }
-        ("iam", Some(("user", _))) => {
-            let t = match p.arn {
-                Some(a) => Tri::from_bool(a.eq_ignore_ascii_case(s)),
-                None => same_account.and(Tri::Undecided),
-            };
-            direct(p, t, false)
+        ("iam", Some(("role" | "user", _))) => {
+            // The principal's ARN is unknown: only its account can decide.
+            direct(p, same_account.and(Tri::Undecided), is_role_arn)
         }
         ("sts", Some(("assumed-role", rest))) => {
             // One session of a role: reachable when the session name is chosen accordingly
@@ -348,11 +352,7 @@ fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
             };
             direct(p, t, false)
         }
-        _ => direct(
-            p,
-            Tri::from_bool(p.arn.is_some_and(|a| a.eq_ignore_ascii_case(s))),
-            false,
-        ),
+        _ => PMatch::NONE,
     }
 }
 

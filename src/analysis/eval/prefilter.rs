@@ -215,3 +215,103 @@ fn add_principal(out: &mut PrincipalCandidates, ty: &PrincipalType, s: &str) {
         PrincipalType::CanonicalUser | PrincipalType::Other(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::eval::tests::doc;
+
+    #[test]
+    fn may_grant_kms() {
+        let cases: &[(&str, bool)] = &[
+            (
+                r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}"#,
+                true,
+            ),
+            (r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#, true),
+            (
+                r#"{"Effect":"Allow","Action":"k?s:*","Resource":"*"}"#,
+                true,
+            ),
+            (
+                r#"{"Effect":"Allow","Action":["s3:*","sqs:*"],"Resource":"*"}"#,
+                false,
+            ),
+            (
+                r#"{"Effect":"Deny","Action":"kms:*","Resource":"*"}"#,
+                false,
+            ),
+            (
+                r#"{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}"#,
+                true,
+            ),
+            (
+                r#"{"Effect":"Allow","NotAction":["kms:*","iam:*"],"Resource":"*"}"#,
+                false,
+            ),
+            (
+                r#"{"Effect":"Allow","Action":"kms:NoSuchAction","Resource":"*"}"#,
+                false,
+            ),
+        ];
+        for (stmts, want) in cases {
+            assert_eq!(document_may_grant_kms(&doc(stmts)), *want, "{stmts}");
+        }
+        let mut d = doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
+        d.incomplete = true;
+        assert!(document_may_grant_kms(&d));
+    }
+
+    #[test]
+    fn resource_scope() {
+        let key = "arn:aws:kms:us-east-1:111122223333:key/k1";
+        let d = doc(
+            r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:111122223333:key/k1"},
+               {"Effect":"Allow","Action":"s3:*","Resource":"*"}"#,
+        );
+        let scope = kms_resource_scope(&d);
+        assert!(!scope.any_key);
+        assert!(scope.may_apply_to(Some(key), None));
+        assert!(!scope.may_apply_to(Some("arn:aws:kms:us-east-1:111122223333:key/k2"), None));
+        assert!(scope.may_apply_to(None, None));
+        let star = kms_resource_scope(&doc(r#"{"Effect":"Deny","Action":"kms:*","Resource":"*"}"#));
+        assert!(star.any_key && star.may_apply_to(Some(key), None));
+        let not_res = kms_resource_scope(&doc(
+            r#"{"Effect":"Allow","Action":"kms:*","NotResource":"arn:aws:kms:*:*:key/x"}"#,
+        ));
+        assert!(not_res.any_key);
+        let none = kms_resource_scope(&doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#));
+        assert!(none.is_empty() && !none.may_apply_to(Some(key), None));
+    }
+
+    #[test]
+    fn candidates() {
+        let d = doc(
+            r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","arn:aws:iam::444455556666:role/ext"],"Service":"logs.amazonaws.com"},"Action":"kms:*","Resource":"*"},
+               {"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"777788889999"},"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::555566667777:role/x","arn:aws:iam::*:role/y"]}}},
+               {"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity"},
+               {"Effect":"Deny","Principal":{"AWS":"999999999999"},"Action":"kms:*","Resource":"*"}"#,
+        );
+        let c = principal_candidates(&d);
+        let set = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+        assert_eq!(
+            c.accounts,
+            set(&[
+                "111122223333",
+                "444455556666",
+                "555566667777",
+                "777788889999"
+            ])
+        );
+        assert_eq!(
+            c.arns,
+            set(&[
+                "arn:aws:iam::444455556666:role/ext",
+                "arn:aws:iam::555566667777:role/x"
+            ])
+        );
+        assert_eq!(c.services, set(&["logs.amazonaws.com"]));
+        assert_eq!(c.federated.len(), 1);
+        assert!(c.public);
+    }
+}

@@ -129,8 +129,20 @@ pub(crate) fn core(
     vars: bool,
     scope: Scope,
 ) -> (Tri, StmtParts) {
+    core_with_action(stmt, action_tri(stmt, req.action), req, deny, vars, scope)
+}
+
+/// [`core`] with the action part already known.
+fn core_with_action(
+    stmt: &Statement,
+    action: Tri,
+    req: &Req<'_>,
+    deny: bool,
+    vars: bool,
+    scope: Scope,
+) -> (Tri, StmtParts) {
     let mut parts = StmtParts {
-        action: action_tri(stmt, req.action),
+        action,
         resource: Tri::True,
         principal: Tri::True,
         conditions: Tri::True,
@@ -144,7 +156,7 @@ pub(crate) fn core(
             return (Tri::False, parts);
         }
     }
-    parts.conditions = conditions::eval_all(&stmt.conditions, req, vars);
+    parts.conditions = conditions::eval_all(&stmt.conditions, req, vars, deny);
     (
         parts.action.and(parts.resource).and(parts.conditions),
         parts,
@@ -155,13 +167,17 @@ pub(crate) fn core(
 pub(crate) fn denies(doc: &PolicyDocument, req: &Req<'_>, scope: Scope) -> bool {
     let vars = vars_enabled(doc);
     doc.statements.iter().any(|stmt| {
-        if stmt.effect != Effect::Deny || action_tri(stmt, req.action) != Tri::True {
+        if stmt.effect != Effect::Deny {
+            return false;
+        }
+        let action = action_tri(stmt, req.action);
+        if action != Tri::True {
             return false;
         }
         if scope.principal && principal_match(stmt, req).any() != Tri::True {
             return false;
         }
-        core(stmt, req, true, vars, scope).0 == Tri::True
+        core_with_action(stmt, action, req, true, vars, scope).0 == Tri::True
     })
 }
 
@@ -280,14 +296,18 @@ pub(crate) fn scan_resource_policy<'a>(
         everyone: Witness::NONE,
     };
     for stmt in &doc.statements {
-        if stmt.effect != Effect::Allow || action_tri(stmt, req.action) == Tri::False {
+        if stmt.effect != Effect::Allow {
+            continue;
+        }
+        let action = action_tri(stmt, req.action);
+        if action == Tri::False {
             continue;
         }
         let pm = principal_match(stmt, req);
         if pm.any() == Tri::False {
             continue;
         }
-        let (tri, parts) = core(stmt, req, false, vars, scope);
+        let (tri, parts) = core_with_action(stmt, action, req, false, vars, scope);
         if tri == Tri::False {
             continue;
         }

@@ -18,7 +18,7 @@ pub(super) const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/app";
 pub(super) const TARGET_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/target";
 
 /// A document from its statements (JSON objects separated by commas).
-pub(super) fn doc(statements: &str) -> PolicyDocument {
+pub(crate) fn doc(statements: &str) -> PolicyDocument {
     let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
     let v: serde_json::Value = serde_json::from_str(&text).expect("test JSON");
     parse_policy(&v, None).expect("test policy")
@@ -54,6 +54,7 @@ pub(super) struct S {
     pub boundary: Option<Vec<String>>,
     pub boundary_incomplete: bool,
     pub scps: Vec<String>,
+    pub scps_incomplete: bool,
     pub rcps: Vec<String>,
     pub grants: Vec<G>,
     pub kind: PrincipalKind,
@@ -81,6 +82,7 @@ pub(super) fn s() -> S {
         boundary: None,
         boundary_incomplete: false,
         scps: Vec::new(),
+        scps_incomplete: false,
         rcps: Vec::new(),
         grants: Vec::new(),
         kind: PrincipalKind::Role,
@@ -152,6 +154,14 @@ impl S {
     }
     pub fn scp(mut self, stmts: &str) -> Self {
         self.scps.push(stmts.to_owned());
+        self
+    }
+    pub fn scps_incomplete(mut self) -> Self {
+        self.scps_incomplete = true;
+        self
+    }
+    pub fn key_account(mut self, a: Option<&'static str>) -> Self {
+        self.key_account = a;
         self
     }
     pub fn rcp(mut self, stmts: &str) -> Self {
@@ -298,7 +308,7 @@ impl S {
             boundary: boundary_docs
                 .as_ref()
                 .map(|b| layer(b, "boundary", self.boundary_incomplete)),
-            scps: layer(&scps, "SCP", false),
+            scps: layer(&scps, "SCP", self.scps_incomplete),
             tags: self.p_tags.as_ref(),
             org_id: self.org,
         };
@@ -392,5 +402,99 @@ impl Table {
             self.failures.join("\n")
         );
         assert!(self.count >= min_cases, "only {} cases", self.count);
+    }
+}
+
+/// Throughput of `decide` on a realistic key policy and identity layer. Run with
+/// `cargo test --release --lib bench_decide -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark"]
+fn bench_decide() {
+    use std::time::Instant;
+    let kp = r#"{"Sid":"EnableIAM","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+        {"Sid":"Admins","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/admin"},"Action":["kms:Create*","kms:Describe*","kms:Enable*","kms:List*","kms:Put*","kms:Update*","kms:Revoke*","kms:Disable*","kms:Get*","kms:Delete*","kms:TagResource","kms:UntagResource","kms:ScheduleKeyDeletion","kms:CancelKeyDeletion"],"Resource":"*"},
+        {"Sid":"Users","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/app","arn:aws:iam::111122223333:role/etl"]},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"},
+        {"Sid":"Attach","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/app"]},"Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},
+        {"Sid":"ViaS3","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333","kms:ViaService":"s3.us-east-1.amazonaws.com"}}},
+        {"Sid":"DenyOutside","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}"#;
+    let mut sc = s()
+        .kp(kp)
+        .id(r#"{"Sid":"S3","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*"},{"Sid":"Logs","Effect":"Allow","Action":"logs:*","Resource":"*"},{"Sid":"Kms","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"arn:aws:kms:us-east-1:111122223333:key/*"}"#)
+        .id(r#"{"Effect":"Deny","Action":"kms:ScheduleKeyDeletion","Resource":"*"},{"Effect":"Allow","Action":["sqs:*","sns:*"],"Resource":"*"}"#)
+        .scp(r#"{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"kms:PutKeyPolicy","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin"}}}"#)
+        .org("o-1");
+    sc.grants.push(grant(
+        Some("arn:aws:iam::111122223333:role/etl"),
+        Some(&["Decrypt"]),
+    ));
+    let actions: Vec<String> = KMS_ACTIONS
+        .iter()
+        .filter(|a| a.class != ActionClass::NoKey)
+        .map(|a| format!("kms:{}", a.name))
+        .collect();
+    let who = [
+        ("aws_iam_role.app", "arn:aws:iam::111122223333:role/app"),
+        ("aws_iam_role.other", "arn:aws:iam::111122223333:role/other"),
+    ];
+    for (id, arn) in who {
+        let mut sc = sc.clone();
+        sc.p_id = Some(id);
+        sc.p_arn = Some(arn);
+        // Build the contexts once, as the caller does, and time decide() alone.
+        let kp = doc(sc.kp.as_deref().unwrap_or(""));
+        let scps: Vec<PolicyDocument> = sc.scps.iter().map(|x| doc(x)).collect();
+        let ops = ["Decrypt".to_owned()];
+        let principal = PrincipalCtx {
+            kind: sc.kind,
+            id: sc.p_id,
+            arn: sc.p_arn,
+            account: sc.p_account,
+            identity: layer(&sc.identity, "inline", false),
+            boundary: None,
+            scps: layer(&scps, "SCP", false),
+            tags: sc.p_tags.as_ref(),
+            org_id: sc.org,
+        };
+        let key = KeyCtx {
+            id: Some("aws_kms_key.k"),
+            arn: Some(KEY_ARN),
+            account: Some(A),
+            region: Some("us-east-1"),
+            policy: Some(LabeledDoc {
+                label: "key policy",
+                doc: &kp,
+            }),
+            tags: None,
+            key_spec: "SYMMETRIC_DEFAULT",
+            key_usage: "ENCRYPT_DECRYPT",
+            key_origin: "AWS_KMS",
+            multi_region: false,
+            aliases: None,
+            rcps: Layer::default(),
+            grants: vec![GrantCtx {
+                label: "g",
+                grantee_arn: Some("arn:aws:iam::111122223333:role/etl"),
+                grantee_id: None,
+                operations: Some(&ops),
+                constrained: false,
+            }],
+        };
+        let path = AccessPath::default();
+        let ctx = EvalContext::default();
+        let rounds = 20_000;
+        let start = Instant::now();
+        let mut yes = 0usize;
+        for _ in 0..rounds {
+            for a in &actions {
+                if decide(a, &principal, &key, &path, &ctx).capability != Capability::No {
+                    yes += 1;
+                }
+            }
+        }
+        let n = rounds * actions.len();
+        let el = start.elapsed();
+        #[allow(clippy::cast_precision_loss)]
+        let ns = el.as_nanos() as f64 / n as f64;
+        eprintln!("{id}: {n} decisions in {el:?} ({ns:.0} ns each), {yes} not `no`");
     }
 }

@@ -48,7 +48,10 @@ fn assume_role_table() {
     a!(t, "§7 role-ARN trust limited by the caller's boundary", s().trust(TRUST_APP).boundary(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#), No);
     a!(t, "§7 user-ARN trust not limited by boundary", s().user().trust(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"sts:AssumeRole"}"#).boundary(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#), Yes);
     a!(t, "§7 OIDC trust without sub admits the provider", s().federated(GH).trust(TRUST_GH_NO_AUD), Yes);
-    a!(t, "§7 OIDC trust with aud only (unknown claim)", s().federated(GH).trust(TRUST_GH_NO_SUB), Conditional);
+    a!(t, "§7 OIDC trust with aud but no sub admits the provider", s().federated(GH).trust(TRUST_GH_NO_SUB), Yes);
+    a!(t, "§7 OIDC trust with aud and sub", s().federated(GH).trust(r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:org/*"}}}"#), Conditional);
+    a!(t, "§7 Deny on the audience is avoided by the caller", s().federated(GH).trust(&format!(r#"{TRUST_GH_NO_AUD},{{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringNotEquals":{{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}}}}"#)), Yes);
+    a!(t, "§7 session name chosen by the caller", s().trust(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/app"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"sts:RoleSessionName":"${aws:username}"}}}"#), Yes);
     a!(t, "§7 OIDC trust with sub condition", s().federated(GH).trust(TRUST_GH_SUB), Conditional);
     a!(t, "§7 OIDC trust of another provider", s().federated("arn:aws:iam::111122223333:oidc-provider/other.example.com").trust(TRUST_GH_NO_AUD), No);
     a!(t, "§7 SAML provider uses AssumeRoleWithSAML", s().federated("arn:aws:iam::111122223333:saml-provider/corp").trust(r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:saml-provider/corp"},"Action":"sts:AssumeRoleWithSAML"}"#), Yes);

@@ -19,6 +19,10 @@ const ID_KMS_ALL: &str = r#"{"Sid":"All","Effect":"Allow","Action":"kms:*","Reso
 const ID_EVERYTHING: &str = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
 const FULL_ACCESS: &str = r#"{"Sid":"FullAWSAccess","Effect":"Allow","Action":"*","Resource":"*"}"#;
 
+const AWS_MANAGED_S3: &str = r#"{"Sid":"Allow access through S3 for all principals in the account that are authorized to use S3","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333","kms:ViaService":"s3.us-east-1.amazonaws.com"}}},{"Sid":"Allow direct access to key metadata to the account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["kms:Describe*","kms:Get*","kms:List*"],"Resource":"*"}"#;
+const CONSOLE_USERS: &str = r#"{"Sid":"Allow use of the key","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/app"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"},{"Sid":"Allow attachment of persistent resources","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/app"},"Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}"#;
+const CONSOLE_ADMINS: &str = r#"{"Sid":"Allow access for Key Administrators","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/app"},"Action":["kms:Create*","kms:Describe*","kms:Enable*","kms:List*","kms:Put*","kms:Update*","kms:Revoke*","kms:Disable*","kms:Get*","kms:Delete*","kms:TagResource","kms:UntagResource","kms:ScheduleKeyDeletion","kms:CancelKeyDeletion"],"Resource":"*"}"#;
+
 fn cond_kp(op: &str, key: &str, values: &str) -> String {
     format!(
         r#"{{"Sid":"Cond","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"{op}":{{"{key}":{values}}}}}}}"#
@@ -42,6 +46,17 @@ fn with_ref_principal(sc: &S, target: &str) -> Decision {
         entries[0].1 =
             crate::model::Val::Ref(vec![crate::model::Reference::new(target, Some("arn"))]);
     }
+    decide_with_kp_doc(sc, &d, "kms:Decrypt")
+}
+
+/// `Principal "*"` narrowed by `ArnEquals aws:PrincipalArn` whose value is a reference.
+fn with_condition_value(sc: &S, target: &str) -> Decision {
+    let mut d = doc(&cond_kp("ArnEquals", "aws:PrincipalArn", r#""x""#));
+    d.statements[0].conditions[0].values =
+        vec![crate::model::Val::Ref(vec![crate::model::Reference::new(
+            target,
+            Some("arn"),
+        )])];
     decide_with_kp_doc(sc, &d, "kms:Decrypt")
 }
 
@@ -260,6 +275,22 @@ fn kms_decision_table() {
     c!(t, "§1.2 key policy document incomplete", s().kp(ALLOW_OTHER_ROLE).kp_incomplete(), "kms:Decrypt", Conditional);
     c!(t, "§1.2 principal account unknown: delegation undecided", s().p_account(None).kp(ENABLE_IAM).id(ID_KMS_ALL), "kms:Decrypt", Conditional);
 
+    // §5 AWS managed key shape and the console default policy.
+    c!(t, "§5 AWS managed key: account principal via the service", s().via("s3.us-east-1.amazonaws.com").kp(AWS_MANAGED_S3), "kms:Decrypt", Yes);
+    c!(t, "§5 AWS managed key: not usable directly", s().kp(AWS_MANAGED_S3), "kms:Decrypt", No);
+    c!(t, "§5 AWS managed key: IAM can grant only describe", s().kp(AWS_MANAGED_S3).id(ID_KMS_ALL), "kms:DescribeKey", Yes);
+    c!(t, "§5 AWS managed key: account entry via the service", s().account(A).via("s3.us-east-1.amazonaws.com").kp(AWS_MANAGED_S3), "kms:Decrypt", Yes);
+    c!(t, "§5 AWS managed key: no cross-account use", s().other_account_role().id(ID_KMS_ALL).via("s3.us-east-1.amazonaws.com").kp(AWS_MANAGED_S3), "kms:Decrypt", No);
+    c!(t, "§5 AWS managed key: not public", s().public().via("s3.us-east-1.amazonaws.com").kp(AWS_MANAGED_S3), "kms:Decrypt", No);
+    c!(t, "§5 console policy: key users' CreateGrant only for AWS resources", s().kp(CONSOLE_USERS), "kms:CreateGrant", No);
+    c!(t, "§5 console policy: key users' CreateGrant via an integrated service", s().via("ebs.us-east-1.amazonaws.com").kp(CONSOLE_USERS), "kms:CreateGrant", Yes);
+    c!(t, "§2 console key administrators can PutKeyPolicy", s().kp(CONSOLE_ADMINS), "kms:PutKeyPolicy", Yes);
+    c!(t, "§2 console key administrators cannot Decrypt directly", s().kp(CONSOLE_ADMINS), "kms:Decrypt", No);
+    c!(t, "§1.2 SCP layer incomplete caps at conditional", s().kp(ALLOW_APP).scp(FULL_ACCESS).scps_incomplete(), "kms:Decrypt", Conditional);
+    c!(t, "§1.2 delegation with boundary unknown", s().kp(ENABLE_IAM).id(ID_KMS_ALL).boundary_unknown(), "kms:Decrypt", Conditional);
+    c!(t, "§1.2 key account unknown: both readings allow", s().key_account(None).kp(ENABLE_IAM).id(ID_KMS_ALL), "kms:Decrypt", Yes);
+    c!(t, "§1.2 key account unknown: readings differ for admin actions", s().key_account(None).kp(ENABLE_IAM).id(ID_KMS_ALL), "kms:PutKeyPolicy", Conditional);
+
     // §4 conditions.
     c!(t, "§4 kms:ViaService matches the access path", s().via("s3.us-east-1.amazonaws.com").kp(&cond_kp("StringEquals", "kms:ViaService", r#""s3.us-east-1.amazonaws.com""#)), "kms:Decrypt", Yes);
     c!(t, "§4 kms:ViaService absent on direct calls", s().kp(&cond_kp("StringEquals", "kms:ViaService", r#""s3.us-east-1.amazonaws.com""#)), "kms:Decrypt", No);
@@ -320,6 +351,13 @@ fn kms_decision_table() {
     c!(t, "§4 variable that cannot be substituted", s().kp(&cond_kp("StringEquals", "aws:ResourceTag/team", r#""${aws:userid}""#)).ktag("team", "x"), "kms:Decrypt", Conditional);
     c!(t, "§4 ${*} is a literal star", s().ptag("t", "ab").kp(&cond_kp("StringLike", "aws:PrincipalTag/t", r#""a${*}""#)), "kms:Decrypt", No);
     c!(t, "§4 ${*} matches a literal star", s().ptag("t", "a*").kp(&cond_kp("StringLike", "aws:PrincipalTag/t", r#""a${*}""#)), "kms:Decrypt", Yes);
+    c!(t, "§3 Deny NotResource covering the key spares it", s().kp(ALLOW_APP).id(r#"{"Effect":"Deny","Action":"kms:*","NotResource":"arn:aws:kms:*:111122223333:key/*"}"#), "kms:Decrypt", Yes);
+    c!(t, "§3 Deny NotResource of another key denies", s().kp(ALLOW_APP).id(r#"{"Effect":"Deny","Action":"kms:*","NotResource":"arn:aws:kms:us-east-1:111122223333:key/other"}"#), "kms:Decrypt", No);
+    c!(t, "§4 ForAnyValue with a negated operator", s().kp(&cond_kp("ForAnyValue:StringNotLike", "kms:ResourceAliases", r#""alias/app-*""#)), "kms:Decrypt", No);
+    c!(t, "§4 ForAllValues with a negated operator", s().aliases(Some(&["alias/x", "alias/y"])).kp(&cond_kp("ForAllValues:StringNotLike", "kms:ResourceAliases", r#""alias/app-*""#)), "kms:Decrypt", Yes);
+    t.check("§4 aws:PrincipalArn value is a Ref to the principal", &with_condition_value(&s(), "aws_iam_role.app"), Yes);
+    t.check("§4 aws:PrincipalArn value is a Ref to another role", &with_condition_value(&s(), "aws_iam_role.other"), No);
+    t.check("§4 aws:PrincipalArn value is a Ref to a variable", &with_condition_value(&s(), "var.reader"), Conditional);
     c!(t, "§4 no variables without Version 2012-10-17", s().kp(ENABLE_IAM).id_raw(r#"{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}"#), "kms:Decrypt", No);
 
     t.finish(150);
