@@ -114,8 +114,21 @@ pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
             Err(e) => return Err(InputError::from_json(display, &e)),
         }
     }
+    // Top-level YAML keys sit at the indentation of the first content line (some templates
+    // indent the whole document).
+    let top_indent = text
+        .lines()
+        .find(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && !t.starts_with("---") && !t.starts_with('%')
+        })
+        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
     let looks_cfn = text.lines().any(|l| {
         let l = l.trim_end();
+        let l = match l.get(..top_indent) {
+            Some(pad) if pad.bytes().all(|b| b == b' ') => &l[top_indent..],
+            _ => l,
+        };
         l.starts_with("Resources:")
             || l.starts_with("AWSTemplateFormatVersion:")
             || l.starts_with("Transform:")
