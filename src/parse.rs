@@ -173,6 +173,14 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
     estate.context.region.clone_from(&opts.region);
     estate.context.org_id.clone_from(&opts.org_id);
     estate.context.domain_tags.clone_from(&opts.domain_tags);
+    // Templates and source name the deploying account through `AWS::AccountId` or
+    // `data.aws_caller_identity`; without `--account-id` they get the same placeholder the
+    // engine uses, so `arn:aws:iam::<account>:root` still names the deploying account rather
+    // than an unknown principal.
+    let mut source_opts = opts.clone();
+    if source_opts.account_id.is_none() {
+        source_opts.account_id = Some(crate::analysis::principals::DEPLOYING_ACCOUNT.to_owned());
+    }
     let mut errors = Vec::new();
     let mut plans: Vec<Parsed> = Vec::new();
     let mut templates: Vec<SourceFile> = Vec::new();
@@ -188,7 +196,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
                 ));
                 continue;
             }
-            match tf_hcl::parse_dir(path, &display, opts) {
+            match tf_hcl::parse_dir(path, &display, &source_opts) {
                 Ok(p) => sources.push(p),
                 Err(e) => errors.extend(e),
             }
@@ -221,7 +229,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
                 path: path.clone(),
                 text,
             }),
-            InputKind::Hcl => match tf_hcl::parse_file(path, &display, &text, opts) {
+            InputKind::Hcl => match tf_hcl::parse_file(path, &display, &text, &source_opts) {
                 Ok(p) => sources.push(p),
                 Err(e) => errors.extend(e),
             },
@@ -229,7 +237,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
     }
 
     if !templates.is_empty() {
-        let (parsed, errs) = cfn::parse_all(&templates, opts);
+        let (parsed, errs) = cfn::parse_all(&templates, &source_opts);
         estate.extend(parsed);
         errors.extend(errs);
     }

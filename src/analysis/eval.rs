@@ -184,3 +184,9 @@ pub fn decide_assume(
 ) -> Decision {
     Decision::default()
 }
+
+/// The bundled document of an AWS managed policy, when keyreach carries it.
+#[must_use]
+pub fn aws_managed_policy(_arn: &str) -> Option<&'static PolicyDocument> {
+    None
+}
