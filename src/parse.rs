@@ -87,9 +87,11 @@ pub fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
 pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
-        // Peek at top-level keys without building the whole tree twice: parse once here, the
-        // parser re-parses; detection of a 10k-resource plan costs a few milliseconds.
-        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(trimmed) {
+        // Peek at top-level keys without building the tree: the values are checked for
+        // syntax but not kept (the parser builds them once, later).
+        match serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(
+            trimmed,
+        ) {
             Ok(map) => {
                 if map.contains_key("format_version")
                     && (map.contains_key("planned_values")

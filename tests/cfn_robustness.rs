@@ -159,3 +159,17 @@ fn odd_documents_never_panic() {
         let _ = parse(&format!("odd-{i}.yaml"), (*d).to_owned());
     }
 }
+
+/// The benchmark binary generates a valid template and reads it without input errors.
+#[test]
+fn bench_binary_runs_on_a_small_template() {
+    let out = assert_cmd::Command::cargo_bin("keyreach-bench-cfn")
+        .expect("bench binary")
+        .args(["--size-mb", "0.05", "--runs", "1"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains(" 0 input errors"), "{stdout}");
+    assert!(stdout.contains("yaml template"), "{stdout}");
+}

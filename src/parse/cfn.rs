@@ -23,6 +23,7 @@
 
 mod attrs;
 mod conditions;
+mod fasthash;
 mod load;
 mod params;
 mod policy;
@@ -104,6 +105,15 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
         }
     }
     let (errs, nts) = ctx.take_messages();
+    // Freeing the template trees and caches of a large input takes a visible share of the run;
+    // it happens on another thread while the caller goes on.
+    let caches = ctx.into_caches();
+    drop(instances);
+    if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
+        let _ = std::thread::Builder::new()
+            .name("keyreach-free".into())
+            .spawn(move || drop((templates, caches)));
+    }
     errors.extend(errs);
     notes.extend(nts);
     notes.sort();
@@ -112,6 +122,14 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
     errors.dedup();
     parsed.notes = notes;
     (parsed, errors)
+}
+
+/// A YAML template rendered as its JSON form (short-form tags in their long forms), as the
+/// benchmark uses to compare both syntaxes. `None` when the YAML is malformed.
+#[must_use]
+pub fn yaml_to_json(text: &str) -> Option<String> {
+    let v = load::parse_yaml("<yaml>", text).ok()?;
+    serde_json::to_string_pretty(&v).ok()
 }
 
 /// Parameter values from parameter files (in order) and `--parameter` (last wins).
@@ -248,8 +266,11 @@ fn load_template(
     let mut pointer_alias = BTreeMap::new();
     if sam::uses_sam(&root) || serverless_types {
         let x = sam::expand(&mut root);
-        for (p, m) in x.errors {
-            errors.push(at_pointer(&f.display, &index, &p, m));
+        if !x.errors.is_empty() {
+            let full = PosIndex::build_full(&f.text);
+            for (p, m) in x.errors {
+                errors.push(at_pointer(&f.display, &full, &p, m));
+            }
         }
         for (p, m) in x.notes {
             notes.push(Note {
@@ -274,6 +295,8 @@ fn load_template(
         file_name,
         root,
         index,
+        text: f.text.clone(),
+        full_index: std::cell::OnceCell::new(),
         pointer_alias,
     })
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 impl Ctx<'_> {
     /// The truth of a named condition of an instance's template.
     pub(crate) fn condition(&self, inst: usize, name: &str, at: &Path) -> Truth {
-        if let Some(t) = self.conditions.borrow().get(&(inst, name.to_owned())) {
+        if let Some(t) = self.conditions.borrow().get(inst).and_then(|m| m.get(name)) {
             return *t;
         }
         let Some(raw) = self
@@ -42,9 +42,9 @@ impl Ctx<'_> {
                 Truth::Unknown
             }
         };
-        self.conditions
-            .borrow_mut()
-            .insert((inst, name.to_owned()), t);
+        if let Some(m) = self.conditions.borrow_mut().get_mut(inst) {
+            m.insert(name.to_owned(), t);
+        }
         t
     }
 

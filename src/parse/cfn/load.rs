@@ -65,7 +65,7 @@ pub(crate) fn parse_yaml(display: &str, text: &str) -> Result<Value, InputError>
         let mut err = yaml_error(display, &e);
         if err.message.contains("duplicate key") {
             // yaml_serde reports the mapping's start; the scanner knows the repeated key.
-            if let Some(line) = super::position::PosIndex::build(text).first_duplicate() {
+            if let Some(line) = super::position::PosIndex::duplicate_key_line(text) {
                 err.line = Some(line);
                 err.column = None;
             }

@@ -110,13 +110,13 @@ impl Ctx<'_> {
     /// A parameter's value (`None` when the template declares no such parameter).
     pub(crate) fn param(&self, inst: usize, name: &str) -> Option<RVal> {
         let decl = self.param_decl(inst, name)?;
-        if let Some(v) = self.params.borrow().get(&(inst, name.to_owned())) {
+        if let Some(v) = self.params.borrow().get(inst).and_then(|m| m.get(name)) {
             return Some(v.clone());
         }
         let v = self.param_value(inst, name, decl);
-        self.params
-            .borrow_mut()
-            .insert((inst, name.to_owned()), v.clone());
+        if let Some(m) = self.params.borrow_mut().get_mut(inst) {
+            m.insert(name.to_owned(), v.clone());
+        }
         Some(v)
     }
 

@@ -6,15 +6,17 @@
 //! line by line over its block structure (mapping keys, `- ` items, indentless lists, block
 //! scalars, multi-line flow collections and quoted scalars); positions inside flow collections
 //! or behind aliases are not recorded, and a lookup falls back to the nearest ancestor that was.
+//! Only entries whose value is a mapping or a list are recorded (a scalar's line is its
+//! parent's): that is what locations need (resources, statements) and keeps the index small.
 //! The scanner never fails: a position it cannot find is simply less precise.
 
+use super::fasthash::FastMap;
 use crate::error::pointer_token;
-use std::collections::HashMap;
 
 /// Pointer -> 1-based line.
 #[derive(Debug, Default)]
 pub(crate) struct PosIndex {
-    lines: HashMap<String, u32>,
+    lines: FastMap<String, u32>,
     /// Mapping keys met a second time (YAML): pointer and line.
     duplicates: Vec<(String, u32)>,
 }
@@ -25,11 +27,31 @@ impl PosIndex {
         let text = text.trim_start_matches('\u{feff}');
         let mut idx = Self::default();
         if text.trim_start().starts_with('{') {
-            idx.scan_json(text);
+            idx.scan_json(text, false);
         } else {
-            idx.scan_yaml(text);
+            idx.scan_yaml(text, false);
         }
         idx
+    }
+
+    /// An index of every entry, scalars included: slower, for the exact line of an error.
+    pub(crate) fn build_full(text: &str) -> Self {
+        let text = text.trim_start_matches('\u{feff}');
+        let mut idx = Self::default();
+        if text.trim_start().starts_with('{') {
+            idx.scan_json(text, true);
+        } else {
+            idx.scan_yaml(text, true);
+        }
+        idx
+    }
+
+    /// The line of the first YAML mapping key that repeats an earlier key of its mapping.
+    #[must_use]
+    pub(crate) fn duplicate_key_line(text: &str) -> Option<u32> {
+        let mut idx = Self::default();
+        idx.scan_yaml(text.trim_start_matches('\u{feff}'), true);
+        idx.first_duplicate()
     }
 
     /// The line of `pointer`, or of its nearest ancestor that has one.
@@ -73,7 +95,7 @@ impl PosIndex {
         }
     }
 
-    fn scan_json(&mut self, text: &str) {
+    fn scan_json(&mut self, text: &str, all: bool) {
         #[derive(PartialEq)]
         enum K {
             Obj,
@@ -85,17 +107,44 @@ impl PosIndex {
             idx: usize,
             key: Option<String>,
         }
+        fn child(path: &str, top: Option<&Frame>) -> String {
+            let mut p = String::with_capacity(path.len() + 16);
+            p.push_str(path);
+            if let Some(top) = top {
+                p.push('/');
+                match top.kind {
+                    K::Obj => {
+                        let k = top.key.as_deref().unwrap_or("");
+                        if k.contains(['~', '/']) {
+                            p.push_str(&pointer_token(k));
+                        } else {
+                            p.push_str(k);
+                        }
+                    }
+                    K::Arr => {
+                        use std::fmt::Write as _;
+                        let _ = write!(p, "{}", top.idx);
+                    }
+                }
+            }
+            p
+        }
         let bytes = text.as_bytes();
         let mut line: u32 = 1;
         let mut path = String::new();
         let mut stack: Vec<Frame> = Vec::new();
         let mut expect_key = false;
+        // True where a value starts (after `:` in an object, after `[` or `,` in a list).
+        let mut expect_value = true;
         let mut i = 0;
         while i < bytes.len() {
-            match bytes[i] {
+            let c = bytes[i];
+            match c {
                 b'\n' => line += 1,
+                b' ' | b'\t' | b'\r' => {}
                 b'"' => {
                     let start = i + 1;
+                    let start_line = line;
                     let mut j = start;
                     let mut escaped = false;
                     while j < bytes.len() {
@@ -122,23 +171,24 @@ impl PosIndex {
                             top.key = Some(key);
                         }
                         expect_key = false;
+                    } else if expect_value {
+                        if all {
+                            let p = child(&path, stack.last());
+                            self.record(p, start_line);
+                        }
+                        expect_value = false;
                     }
                     i = j;
                 }
                 b'{' | b'[' => {
                     let path_len = path.len();
-                    if let Some(top) = stack.last() {
-                        path.push('/');
-                        match top.kind {
-                            K::Obj => {
-                                path.push_str(&pointer_token(top.key.as_deref().unwrap_or("")))
-                            }
-                            K::Arr => path.push_str(&top.idx.to_string()),
-                        }
-                    }
-                    self.record(path.clone(), line);
-                    let kind = if bytes[i] == b'{' { K::Obj } else { K::Arr };
+                    let p = child(&path, stack.last());
+                    path.clear();
+                    path.push_str(&p);
+                    self.record(p, line);
+                    let kind = if c == b'{' { K::Obj } else { K::Arr };
                     expect_key = kind == K::Obj;
+                    expect_value = kind == K::Arr;
                     stack.push(Frame {
                         kind,
                         path_len,
@@ -151,29 +201,41 @@ impl PosIndex {
                         path.truncate(f.path_len);
                     }
                     expect_key = false;
+                    expect_value = false;
                 }
                 b',' => {
                     if let Some(top) = stack.last_mut() {
                         match top.kind {
                             K::Obj => expect_key = true,
-                            K::Arr => top.idx += 1,
+                            K::Arr => {
+                                top.idx += 1;
+                                expect_value = true;
+                            }
                         }
                     }
                 }
-                _ => {}
+                b':' => expect_value = true,
+                _ => {
+                    if expect_value {
+                        if all {
+                            let p = child(&path, stack.last());
+                            self.record(p, line);
+                        }
+                        expect_value = false;
+                    }
+                }
             }
             i += 1;
         }
     }
 
-    fn scan_yaml(&mut self, text: &str) {
-        let mut sc = YamlScan::default();
-        let lines: Vec<&str> = text.lines().collect();
-        let mut n = 0;
-        while n < lines.len() {
+    fn scan_yaml(&mut self, text: &str, all_keys: bool) {
+        let mut sc = YamlScan {
+            all_keys,
+            ..YamlScan::default()
+        };
+        for (n, raw) in text.lines().enumerate() {
             let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
-            let raw = lines[n];
-            n += 1;
             match &mut sc.mode {
                 Mode::Block { min_indent } => {
                     let ind = indent_of(raw);
@@ -286,6 +348,8 @@ struct Frame {
 struct YamlScan {
     stack: Vec<Frame>,
     mode: Mode,
+    /// Record every entry, not only those holding containers.
+    all_keys: bool,
 }
 
 impl YamlScan {
@@ -293,20 +357,25 @@ impl YamlScan {
     fn line_entries(&mut self, idx: &mut PosIndex, mut col: usize, mut rest: &str, line: u32) {
         loop {
             if rest == "-" || rest.starts_with("- ") {
-                let p = self.entry(col, Kind::Seq, None);
-                idx.record(p, line);
                 let after = &rest[1..];
                 let skip = 1 + indent_of(after);
+                let item = rest.get(skip..).unwrap_or_default();
+                let container = self.all_keys || is_container_item(item);
+                if let Some(p) = self.entry(col, Kind::Seq, None, container) {
+                    idx.record(p, line);
+                }
                 col += skip;
-                rest = &rest[skip.min(rest.len())..];
+                rest = item;
                 if rest.is_empty() || rest.starts_with('#') {
                     return;
                 }
                 continue;
             }
             if let Some((key, value)) = split_key(rest) {
-                let p = self.entry(col, Kind::Map, Some(&key));
-                idx.record_key(p, line);
+                let container = self.all_keys || is_container_value(value);
+                if let Some(p) = self.entry(col, Kind::Map, Some(&key), container) {
+                    idx.record_key(p, line);
+                }
                 self.value_mode(value, col);
                 return;
             }
@@ -344,7 +413,14 @@ impl YamlScan {
         }
     }
 
-    fn entry(&mut self, col: usize, kind: Kind, key: Option<&str>) -> String {
+    /// Places one entry in the structure; returns its pointer when its value is a container.
+    fn entry(
+        &mut self,
+        col: usize,
+        kind: Kind,
+        key: Option<&str>,
+        container: bool,
+    ) -> Option<String> {
         while self.stack.last().is_some_and(|f| f.indent > col) {
             self.stack.pop();
         }
@@ -368,19 +444,28 @@ impl YamlScan {
         } else {
             self.push(col, kind);
         }
-        let Some(top) = self.stack.last_mut() else {
-            return String::new();
-        };
-        let p = match key {
-            Some(k) => format!("{}/{}", top.pointer, pointer_token(k)),
+        let top = self.stack.last_mut()?;
+        let index = top.next_idx;
+        if key.is_none() {
+            top.next_idx += 1;
+        }
+        if !container {
+            top.last_child = None;
+            return None;
+        }
+        let mut p = String::with_capacity(top.pointer.len() + 16);
+        p.push_str(&top.pointer);
+        p.push('/');
+        match key {
+            Some(k) if k.contains(['~', '/']) => p.push_str(&pointer_token(k)),
+            Some(k) => p.push_str(k),
             None => {
-                let p = format!("{}/{}", top.pointer, top.next_idx);
-                top.next_idx += 1;
-                p
+                use std::fmt::Write as _;
+                let _ = write!(p, "{index}");
             }
-        };
+        }
         top.last_child = Some(p.clone());
-        p
+        Some(p)
     }
 
     fn push(&mut self, col: usize, kind: Kind) {
@@ -397,6 +482,28 @@ impl YamlScan {
             last_child: None,
         });
     }
+}
+
+/// True when a mapping value (text after `key:`) is a mapping or list: nothing (a block
+/// follows), only an anchor/tag, or a flow collection.
+fn is_container_value(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || v.starts_with('#') {
+        return true;
+    }
+    let v = strip_props(v);
+    v.is_empty() || v.starts_with('#') || v.starts_with('{') || v.starts_with('[')
+}
+
+/// True when a list item (text after `- `) is a mapping or list.
+fn is_container_item(item: &str) -> bool {
+    if item.is_empty() || item.starts_with('#') || item == "-" || item.starts_with("- ") {
+        return true;
+    }
+    if split_key(item).is_some() {
+        return true;
+    }
+    is_container_value(item)
 }
 
 /// Strips leading anchors (`&a`) and tags (`!Sub`) from a value.

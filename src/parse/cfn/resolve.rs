@@ -13,6 +13,7 @@
 //! [`InputError`] at the line of the expression; the value becomes unknown and the rest of the
 //! template is still analysed.
 
+use super::fasthash::FastMap;
 use super::load::UNKNOWN_TAG;
 use super::rval::{concat, RVal};
 use super::sam::UNKNOWN;
@@ -22,7 +23,7 @@ use crate::model::{Location, Note};
 use crate::parse::LoadOptions;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// How many resolutions of other resources, outputs or parameters may nest (a chain of
@@ -69,12 +70,16 @@ pub(crate) struct Ctx<'a> {
     pub opts: &'a LoadOptions,
     /// Values from `--parameter` and parameter files (apply to top-level instances).
     pub cli_params: &'a BTreeMap<String, String>,
-    /// Resource ids, once assigned (before that, plain logical ids).
-    pub ids: Option<HashMap<(usize, String), String>>,
-    pub(super) conditions: RefCell<HashMap<(usize, String), Truth>>,
-    pub(super) active: RefCell<HashSet<(u8, usize, String)>>,
-    pub(super) params: RefCell<HashMap<(usize, String), RVal>>,
-    pub(super) props: RefCell<HashMap<(usize, String), Rc<RVal>>>,
+    /// Resource ids per instance, once assigned (before that, plain logical ids).
+    pub ids: Option<Vec<FastMap<String, String>>>,
+    /// Per instance: condition name -> truth.
+    pub(super) conditions: RefCell<Vec<FastMap<String, Truth>>>,
+    /// What is being resolved right now (cycle guard): kind, instance, name.
+    pub(super) active: RefCell<Vec<(u8, usize, String)>>,
+    /// Per instance: parameter name -> value.
+    pub(super) params: RefCell<Vec<FastMap<String, RVal>>>,
+    /// Per instance: logical id -> resolved properties.
+    pub(super) props: RefCell<Vec<FastMap<String, Rc<RVal>>>>,
     pub(super) exports: RefCell<Option<Rc<Exports>>>,
     pub(super) building_exports: Cell<bool>,
     pub(super) chain: Cell<u32>,
@@ -96,10 +101,10 @@ impl<'a> Ctx<'a> {
             opts,
             cli_params,
             ids: None,
-            conditions: RefCell::default(),
+            conditions: RefCell::new(vec![FastMap::default(); instances.len()]),
             active: RefCell::default(),
-            params: RefCell::default(),
-            props: RefCell::default(),
+            params: RefCell::new(vec![FastMap::default(); instances.len()]),
+            props: RefCell::new(vec![FastMap::default(); instances.len()]),
             exports: RefCell::default(),
             building_exports: Cell::new(false),
             chain: Cell::new(0),
@@ -117,7 +122,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn id_of(&self, inst: usize, logical: &str) -> String {
         self.ids
             .as_ref()
-            .and_then(|ids| ids.get(&(inst, logical.to_owned())).cloned())
+            .and_then(|ids| ids.get(inst))
+            .and_then(|m| m.get(logical).cloned())
             .unwrap_or_else(|| logical.to_owned())
     }
 
@@ -125,7 +131,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn error(&self, inst: usize, pointer: &str, message: impl Into<String>) {
         let t = self.template(inst);
         let mut e = InputError::new(&t.display, message);
-        e.line = t.line(pointer);
+        e.line = t.exact_line(pointer);
         e.pointer = Some(t.source_pointer(pointer));
         self.errors.borrow_mut().insert(e);
     }
@@ -148,21 +154,27 @@ impl<'a> Ctx<'a> {
     /// Runs `f` one level deeper in a chain of cross-resource resolutions, guarding cycles.
     /// Returns `None` when `what` is already being resolved (a cycle) or the chain is too deep.
     pub(crate) fn nested<T>(&self, what: (u8, usize, &str), f: impl FnOnce() -> T) -> Option<T> {
-        let key = (what.0, what.1, what.2.to_owned());
-        if self.chain.get() >= MAX_CHAIN || self.active.borrow().contains(&key) {
+        let busy = self
+            .active
+            .borrow()
+            .iter()
+            .any(|(k, i, n)| *k == what.0 && *i == what.1 && n == what.2);
+        if self.chain.get() >= MAX_CHAIN || busy {
             return None;
         }
-        self.active.borrow_mut().insert(key.clone());
+        self.active
+            .borrow_mut()
+            .push((what.0, what.1, what.2.to_owned()));
         self.chain.set(self.chain.get() + 1);
         let out = f();
         self.chain.set(self.chain.get() - 1);
-        self.active.borrow_mut().remove(&key);
+        self.active.borrow_mut().pop();
         Some(out)
     }
 
     /// The resolved `Properties` of a resource (cached).
     pub(crate) fn props(&self, inst: usize, logical: &str) -> Rc<RVal> {
-        if let Some(p) = self.props.borrow().get(&(inst, logical.to_owned())) {
+        if let Some(p) = self.props.borrow().get(inst).and_then(|m| m.get(logical)) {
             return Rc::clone(p);
         }
         let t = self.template(inst);
@@ -176,9 +188,9 @@ impl<'a> Ctx<'a> {
         match resolved {
             Some(v) => {
                 let v = Rc::new(v);
-                self.props
-                    .borrow_mut()
-                    .insert((inst, logical.to_owned()), Rc::clone(&v));
+                if let Some(m) = self.props.borrow_mut().get_mut(inst) {
+                    m.insert(logical.to_owned(), Rc::clone(&v));
+                }
                 v
             }
             None => Rc::new(RVal::unknown()),
@@ -605,6 +617,21 @@ impl<'a> Ctx<'a> {
                 self.resolve(inst, other, &Path::Idx(at, 2)),
             ),
         }
+    }
+
+    /// The resolved values, to be dropped elsewhere.
+    pub(crate) fn into_caches(self) -> impl Send {
+        // Rc is not Send: unwrap what is uniquely owned, leak nothing.
+        let props = self.props.into_inner();
+        let mut values: Vec<RVal> = Vec::new();
+        for m in props {
+            for (_, v) in m {
+                if let Ok(v) = Rc::try_unwrap(v) {
+                    values.push(v);
+                }
+            }
+        }
+        values
     }
 
     /// Moves collected errors and notes out.

@@ -13,6 +13,7 @@
 //! when two instances share a stem, a top-level one uses its path as given and a nested one
 //! `<parent name>.<Stack logical id>`.
 
+use super::fasthash::FastMap;
 use super::position::PosIndex;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -33,8 +34,12 @@ pub(crate) struct Template {
     pub file_name: String,
     /// The template after SAM expansion.
     pub root: Value,
-    /// Lines of pointers into the text.
+    /// Lines of the containers (mappings and lists) of the text.
     pub index: PosIndex,
+    /// The text, for the exact lines of errors.
+    pub text: String,
+    /// Lines of every entry, built on first use (errors, suppressions).
+    pub full_index: std::cell::OnceCell<PosIndex>,
     /// Pointer prefixes of resources SAM generated -> the pointer of what the text declares.
     pub pointer_alias: BTreeMap<String, String>,
 }
@@ -59,6 +64,14 @@ impl Template {
     pub(crate) fn line(&self, pointer: &str) -> Option<u32> {
         let rewritten = self.source_pointer(pointer);
         self.index.line(&rewritten)
+    }
+
+    /// The exact line of a pointer (scalars included), for errors and suppressions.
+    pub(crate) fn exact_line(&self, pointer: &str) -> Option<u32> {
+        let rewritten = self.source_pointer(pointer);
+        self.full_index
+            .get_or_init(|| PosIndex::build_full(&self.text))
+            .line(&rewritten)
     }
 
     /// The pointer in the text that a (possibly generated) pointer stands for.
@@ -200,11 +213,11 @@ pub(crate) fn name_instances(templates: &[Template], instances: &mut [Instance])
     }
 }
 
-/// The id of every resource of every enabled instance.
+/// The id of every resource, per instance.
 pub(crate) fn assign_ids(
     templates: &[Template],
     instances: &[Instance],
-) -> HashMap<(usize, String), String> {
+) -> Vec<FastMap<String, String>> {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for inst in instances.iter().filter(|i| i.enabled) {
         if let Some(res) = templates[inst.template].resources() {
@@ -213,7 +226,7 @@ pub(crate) fn assign_ids(
             }
         }
     }
-    let mut ids = HashMap::new();
+    let mut ids = vec![FastMap::default(); instances.len()];
     for (i, inst) in instances.iter().enumerate() {
         if let Some(res) = templates[inst.template].resources() {
             for logical in res.keys() {
@@ -222,7 +235,7 @@ pub(crate) fn assign_ids(
                 } else {
                     logical.clone()
                 };
-                ids.insert((i, logical.clone()), id);
+                ids[i].insert(logical.clone(), id);
             }
         }
     }
@@ -253,6 +266,8 @@ mod tests {
             file_name: "t.yaml".into(),
             root: Value::Null,
             index: PosIndex::default(),
+            text: String::new(),
+            full_index: std::cell::OnceCell::new(),
             pointer_alias: BTreeMap::new(),
         };
         t.pointer_alias

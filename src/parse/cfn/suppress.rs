@@ -79,7 +79,7 @@ impl Ctx<'_> {
                     expires,
                     location: Location {
                         file: t.display.clone(),
-                        line: t.line(&ptr),
+                        line: t.exact_line(&ptr),
                         column: None,
                         pointer: Some(ptr),
                     },
