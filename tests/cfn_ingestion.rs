@@ -374,6 +374,9 @@ fn stores_encryption_follows_the_unset_column() {
         ("Fn", "lambda", Encryption::AwsManaged("aws/lambda".into())),
         ("Domain", "es", Encryption::AwsManaged("aws/es".into())),
         ("Bucket", "s3", Encryption::AwsManaged("aws/s3".into())),
+        ("Host", "ec2", Encryption::Kms(rf("DefaultKey", None))),
+        ("Cache", "elasticache", Encryption::None),
+        ("Valkey", "elasticache", Encryption::AwsOwned),
     ];
     for (id, service, enc) in cases {
         let r = res(&e, id);
@@ -397,6 +400,13 @@ fn stores_encryption_follows_the_unset_column() {
             "performance_insights".to_owned(),
             Encryption::AwsManaged("aws/rds".into())
         )]
+    );
+    let Kind::DataStore(host) = &res(&e, "Host").kind else {
+        panic!()
+    };
+    assert_eq!(
+        host.secondary,
+        vec![("block_device//dev/sdf".to_owned(), Encryption::None)]
     );
     let Kind::DataStore(c) = &res(&e, "Cluster").kind else {
         panic!()

@@ -204,6 +204,37 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
             );
             ("ec2", None, e)
         }
+        "AWS::EC2::Instance" => {
+            // The root volume and other EBS block devices declared on the instance.
+            let mut devices = Vec::new();
+            match rc.get("BlockDeviceMappings") {
+                Some(RVal::List(items)) => {
+                    for d in items {
+                        if let Some(ebs) = d.get("Ebs") {
+                            let name = d
+                                .get("DeviceName")
+                                .and_then(RVal::scalar_str)
+                                .unwrap_or_default();
+                            let e = switch(
+                                ebs.get("Encrypted").and_then(RVal::bool_val),
+                                ebs.get("KmsKeyId"),
+                                am("ebs"),
+                                Encryption::None,
+                            );
+                            devices.push((format!("block_device/{name}"), e));
+                        }
+                    }
+                }
+                Some(RVal::Unknown(_) | RVal::Either(_)) => {
+                    devices.push(("block_device".to_owned(), Encryption::Unknown));
+                }
+                _ => {}
+            }
+            let mut devices = devices.into_iter();
+            let e = devices.next().map_or(Encryption::None, |(_, e)| e);
+            secondary.extend(devices);
+            ("ec2", None, e)
+        }
         "AWS::EFS::FileSystem" => {
             let e = switch(
                 rc.flag("Encrypted"),
@@ -300,11 +331,16 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
             by_key(rc.get("KmsKeyId")).unwrap_or(Encryption::AwsOwned),
         ),
         "AWS::ElastiCache::ReplicationGroup" => {
+            // At-rest encryption is off unless enabled, except for Valkey where it is the default.
+            let valkey = rc
+                .known("Engine")
+                .is_some_and(|e| e.eq_ignore_ascii_case("valkey"));
             let e = match by_key(rc.get("KmsKeyId")) {
                 Some(e) => e,
                 None => match rc.flag("AtRestEncryptionEnabled") {
-                    Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Known(true)) | None => Encryption::AwsOwned,
+                    Some(Val::Known(true)) => Encryption::AwsOwned,
+                    None if valkey => Encryption::AwsOwned,
+                    Some(Val::Known(false)) | None => Encryption::None,
                     Some(_) => Encryption::Unknown,
                 },
             };
