@@ -1034,3 +1034,50 @@ fn without_any_account_the_account_is_unknown() {
         .iter()
         .any(|n| n.message.contains("AWS::AccountId is not known")));
 }
+
+#[test]
+fn properties_not_known_never_read_as_defaults() {
+    let e = load_ok(&["opaque.yaml"], &opts());
+    // One branch has a key policy, the other none (the default policy): the document keeps the
+    // statement as a conditional one.
+    let Kind::Key(split) = &res(&e, "SplitKey").kind else {
+        panic!()
+    };
+    assert_eq!(
+        split.rotation_enabled,
+        Some(Val::Known(true)),
+        "both branches agree"
+    );
+    let p = doc(split.policy.as_ref().expect("policy kept"));
+    let acct = keyreach::analysis::principals::DEPLOYING_ACCOUNT;
+    let sids: Vec<_> = p
+        .statements
+        .iter()
+        .map(|s| s.sid.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(sids, vec!["RootOnly", "DefaultKeyPolicy"]);
+    assert_eq!(
+        cond_keys(&p.statements[0]),
+        vec!["keyreach:IfCondition/Strict"]
+    );
+    // Without a KeyPolicy the key has the default policy: kept as the other branch.
+    assert_eq!(
+        cond_keys(&p.statements[1]),
+        vec!["keyreach:IfNotCondition/Strict"]
+    );
+    assert_eq!(
+        principal_values(&p.statements[1]),
+        vec![(
+            PrincipalType::Aws,
+            known(&format!("arn:aws:iam::{acct}:root"))
+        )]
+    );
+    // Properties from a macro: unknown, not the default key policy or SSE-S3.
+    let Kind::Key(macro_key) = &res(&e, "MacroKey").kind else {
+        panic!()
+    };
+    assert_eq!(macro_key.policy, Some(Val::Unknown));
+    assert_eq!(encryption(res(&e, "MacroBucket")), &Encryption::Unknown);
+    assert_eq!(res(&e, "MacroBucket").tags, Val::Unknown);
+    assert!(e.notes.iter().any(|n| n.message.contains("Fn::Transform")));
+}

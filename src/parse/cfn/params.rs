@@ -56,6 +56,14 @@ impl Ctx<'_> {
         self.opts.account_id.as_deref()
     }
 
+    /// `arn:<partition>:iam::<account>:root` of the deploying account (unknown without one).
+    pub(crate) fn account_root(&self) -> RVal {
+        match self.account() {
+            Some(a) => RVal::Str(format!("arn:{}:iam::{a}:root", self.partition())),
+            None => RVal::unknown(),
+        }
+    }
+
     /// The Region, when given.
     pub(crate) fn region(&self) -> Option<&str> {
         self.opts.region.as_deref()

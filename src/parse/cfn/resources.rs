@@ -29,23 +29,41 @@ pub(crate) struct ResCtx<'c, 'a> {
 impl<'c, 'a> ResCtx<'c, 'a> {
     /// Resolves the resource's properties.
     pub(crate) fn new(ctx: &'c Ctx<'a>, inst: usize, logical: &'c str) -> Self {
+        let mut props = ctx.props(inst, logical);
+        if matches!(*props, RVal::Either(_)) {
+            props = Rc::new((*props).clone().spread_either());
+        }
         Self {
             ctx,
             inst,
             logical,
-            props: ctx.props(inst, logical),
+            props,
             base: format!("/Resources/{}/Properties", pointer_token(logical)),
         }
     }
 
-    /// A property.
+    /// True when the whole `Properties` is not known (every property then reads as unknown).
+    pub(crate) fn opaque(&self) -> bool {
+        !matches!(*self.props, RVal::Map(_))
+    }
+
+    /// A property; every property of properties that are not known is unknown.
     pub(crate) fn get(&self, key: &str) -> Option<&RVal> {
+        static UNKNOWN: RVal = RVal::Unknown(Vec::new());
+        if self.opaque() {
+            return Some(&UNKNOWN);
+        }
         self.props.get(key)
     }
 
     /// A nested property.
     pub(crate) fn path(&self, keys: &[&str]) -> Option<&RVal> {
-        self.props.path(keys)
+        let (first, rest) = keys.split_first()?;
+        let mut v = self.get(first)?;
+        for k in rest {
+            v = v.get(k)?;
+        }
+        Some(v)
     }
 
     /// A string property.
@@ -288,10 +306,20 @@ fn key(rc: &ResCtx, replica: bool) -> KmsKey {
         _ => KeyOrigin::AwsKms,
     };
     let known_true = |k: &str| matches!(rc.flag(k), Some(Val::Known(true)));
+    // A key policy set in only one branch of an undecided Fn::If: the other branch is the
+    // default key policy (the account, `kms:*`), kept as conditional statements too.
+    let policy = match rc.get("KeyPolicy") {
+        Some(v @ RVal::Either(_)) => Some(rc.ctx.policy(
+            rc.inst,
+            &with_default_policy(v.clone(), &rc.ctx.account_root()),
+            &format!("{}/KeyPolicy", rc.base),
+        )),
+        _ => rc.doc("KeyPolicy"),
+    };
     KmsKey {
         arn: Some(Val::Unknown),
         key_id: Some(Val::Unknown),
-        policy: rc.doc("KeyPolicy"),
+        policy,
         key_spec: rc.known("KeySpec"),
         key_usage: rc.known("KeyUsage"),
         origin,
@@ -305,5 +333,34 @@ fn key(rc: &ResCtx, replica: bool) -> KmsKey {
         bypass_lockout_check: known_true("BypassPolicyLockoutSafetyCheck"),
         enabled: rc.flag("Enabled"),
         description: rc.known("Description"),
+    }
+}
+
+/// Replaces the branches of an undecided `Fn::If` that set no key policy with the default key
+/// policy.
+fn with_default_policy(v: RVal, root: &RVal) -> RVal {
+    match v {
+        RVal::Either(e) => {
+            let e = *e;
+            RVal::either(
+                &e.cond,
+                with_default_policy(e.then, root),
+                with_default_policy(e.other, root),
+            )
+        }
+        RVal::NoValue | RVal::Null => {
+            let mut st = std::collections::BTreeMap::new();
+            st.insert("Sid".to_owned(), RVal::Str("DefaultKeyPolicy".to_owned()));
+            st.insert("Effect".to_owned(), RVal::Str("Allow".to_owned()));
+            let mut principal = std::collections::BTreeMap::new();
+            principal.insert("AWS".to_owned(), root.clone());
+            st.insert("Principal".to_owned(), RVal::Map(principal));
+            st.insert("Action".to_owned(), RVal::Str("kms:*".to_owned()));
+            st.insert("Resource".to_owned(), RVal::Str("*".to_owned()));
+            let mut doc = std::collections::BTreeMap::new();
+            doc.insert("Statement".to_owned(), RVal::List(vec![RVal::Map(st)]));
+            RVal::Map(doc)
+        }
+        other => other,
     }
 }

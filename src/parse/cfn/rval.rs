@@ -157,14 +157,48 @@ impl RVal {
     }
 
     /// A member of a map value (`None` when absent, when `self` is not a map, or `NoValue`).
+    /// Every member of an unknown value is unknown: "not known" must never read as "not set".
     #[must_use]
     pub(crate) fn get(&self, key: &str) -> Option<&RVal> {
+        static UNKNOWN: RVal = RVal::Unknown(Vec::new());
         match self {
             RVal::Map(m) => m
                 .get(key)
                 .filter(|v| !matches!(v, RVal::NoValue | RVal::Null)),
+            RVal::Unknown(_) => Some(&UNKNOWN),
             _ => None,
         }
+    }
+
+    /// A map whose members are undecided between the two branches of an `Fn::If` (a whole
+    /// `Properties: !If [...]`); other values unchanged.
+    #[must_use]
+    pub(crate) fn spread_either(self) -> RVal {
+        let RVal::Either(e) = self else {
+            return self;
+        };
+        let as_map = |v: RVal| match v {
+            RVal::Map(m) => Some(m),
+            RVal::NoValue | RVal::Null => Some(BTreeMap::new()),
+            _ => None,
+        };
+        let Either { cond, then, other } = *e;
+        let (Some(a), Some(b)) = (
+            as_map(then.clone().spread_either()),
+            as_map(other.clone().spread_either()),
+        ) else {
+            return RVal::Either(Box::new(Either { cond, then, other }));
+        };
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        RVal::Map(
+            keys.into_iter()
+                .map(|k| {
+                    let x = a.get(k).cloned().unwrap_or(RVal::NoValue);
+                    let y = b.get(k).cloned().unwrap_or(RVal::NoValue);
+                    (k.clone(), RVal::either(&cond, x, y))
+                })
+                .collect(),
+        )
     }
 
     /// Follows a path of keys.
@@ -331,6 +365,21 @@ mod tests {
             RVal::either("C", RVal::Str("x".into()), RVal::NoValue),
             RVal::Either(_)
         ));
+    }
+
+    #[test]
+    fn unknown_members_and_spread_either() {
+        let u = RVal::unknown();
+        assert_eq!(u.get("KeyPolicy"), Some(&RVal::unknown()));
+        assert_eq!(u.path(&["A", "B"]), Some(&RVal::unknown()));
+        let mut a = BTreeMap::new();
+        a.insert("K".to_owned(), RVal::Str("x".into()));
+        a.insert("Same".to_owned(), RVal::Str("s".into()));
+        let mut b = BTreeMap::new();
+        b.insert("Same".to_owned(), RVal::Str("s".into()));
+        let v = RVal::either("C", RVal::Map(a), RVal::Map(b)).spread_either();
+        assert_eq!(v.get("Same"), Some(&RVal::Str("s".into())));
+        assert!(matches!(v.get("K"), Some(RVal::Either(_))));
     }
 
     #[test]

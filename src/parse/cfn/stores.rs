@@ -69,7 +69,7 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
     let (service, name_key, encryption) = match ty {
         "AWS::S3::Bucket" => ("s3", Some("BucketName"), s3(rc)),
         "AWS::RDS::DBInstance" => {
-            if rc.get("DBClusterIdentifier").is_some() {
+            if !rc.opaque() && rc.get("DBClusterIdentifier").is_some() {
                 // An Aurora instance stores no data of its own; the cluster is the store.
                 return None;
             }
@@ -520,6 +520,12 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
             by_key(rc.get("EncryptionKey")).unwrap_or_else(|| am("codeartifact")),
         ),
         _ => return None,
+    };
+    // Properties that are unknown as a whole decide nothing about encryption.
+    let encryption = if rc.opaque() {
+        Encryption::Unknown
+    } else {
+        encryption
     };
     let name = name_key.map(|k| rc.own_name(k));
     let arn = match ty {
