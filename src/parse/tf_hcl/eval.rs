@@ -1,0 +1,832 @@
+//! The expression evaluator: literals, templates, operators, conditionals, `for` expressions,
+//! traversals and splats, over [`Value`]s that may be unknown.
+//!
+//! hcl-rs ships an evaluator, but it has no notion of a value unknown until apply: an
+//! unresolvable `aws_iam_role.app.arn` is an error there, and we need it to become a reference
+//! that flows into the policy. So keyreach evaluates its own syntax tree. Three rules: an
+//! unknown operand makes the result unknown (carrying the operand's references), never an
+//! error; real errors (indexing past the end, a missing attribute) are [`EvalError`]s that
+//! `try()`/`can()` catch and that otherwise become a note and an unknown value at the
+//! definition; and every evaluation is bounded (steps, lazy-reference depth, collection and
+//! string sizes) so hostile input cannot make keyreach loop or exhaust memory.
+
+use super::loader::{Input, ModuleDef};
+use super::syntax::{BinOp, Expr, Files, ForExpr, ObjKey, Op, Part, UnOp};
+use super::value::{Object, Pos, Segment, Value};
+use crate::model::Reference;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+/// Most expression evaluations for one input.
+pub(crate) const MAX_STEPS: u64 = 20_000_000;
+/// Most nested lazy references (a local using a local using a module output ...).
+pub(crate) const MAX_HOPS: u32 = 100;
+/// Largest collection an expression may build.
+pub(crate) const MAX_ITEMS: usize = 100_000;
+/// Longest string an expression may build (bytes).
+pub(crate) const MAX_STRING: usize = 8 * 1024 * 1024;
+/// Largest value kept for a variable, local, attribute or output (nodes).
+pub(crate) const MAX_VALUE_NODES: usize = 2_000_000;
+
+/// An evaluation error: Terraform would refuse the configuration here.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalError {
+    pub msg: String,
+    pub pos: Option<Pos>,
+}
+
+pub(crate) type R<T> = Result<T, EvalError>;
+
+pub(crate) fn fail<T>(pos: Pos, msg: impl Into<String>) -> R<T> {
+    Err(EvalError {
+        msg: msg.into(),
+        pos: Some(pos),
+    })
+}
+
+/// `count.index`, or `each.key` and `each.value`, of the instance being evaluated.
+#[derive(Debug, Clone)]
+pub(crate) enum Iter {
+    Count(Value),
+    Each(Value, Value),
+}
+
+/// A local variable binding (`for` variables, `dynamic` iterators, template variables).
+pub(crate) struct Frame<'a> {
+    pub name: &'a str,
+    pub value: Value,
+    pub next: Option<&'a Frame<'a>>,
+}
+
+/// Where an expression is evaluated.
+#[derive(Clone)]
+pub(crate) struct Scope<'a> {
+    /// Module instance.
+    pub inst: usize,
+    /// Instance iteration values.
+    pub iter: Option<Rc<Iter>>,
+    /// Innermost local binding.
+    pub frame: Option<&'a Frame<'a>>,
+    /// Template variables (`templatefile`), looked up after frames.
+    pub vars: Option<&'a BTreeMap<String, Value>>,
+    /// Only frames and template variables are visible (`templatefile`, `.tfvars`).
+    pub isolated: bool,
+}
+
+impl<'a> Scope<'a> {
+    pub(crate) fn module(inst: usize) -> Self {
+        Self {
+            inst,
+            iter: None,
+            frame: None,
+            vars: None,
+            isolated: false,
+        }
+    }
+
+    pub(crate) fn with_frame<'b>(&self, frame: &'b Frame<'b>) -> Scope<'b>
+    where
+        'a: 'b,
+    {
+        Scope {
+            inst: self.inst,
+            iter: self.iter.clone(),
+            frame: Some(frame),
+            vars: self.vars,
+            isolated: self.isolated,
+        }
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Value> {
+        let mut f = self.frame;
+        while let Some(frame) = f {
+            if frame.name == name {
+                return Some(&frame.value);
+            }
+            f = frame.next;
+        }
+        self.vars.and_then(|v| v.get(name))
+    }
+}
+
+/// Instance key of a resource or module instance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum InstKey {
+    None,
+    Int(i64),
+    Str(String),
+    /// `count`/`for_each` not known before apply: one instance stands for all.
+    Unknown,
+}
+
+impl InstKey {
+    /// The address suffix: ``, `[0]`, `["a"]`, `[*]`.
+    pub(crate) fn suffix(&self) -> String {
+        match self {
+            InstKey::None => String::new(),
+            InstKey::Int(i) => format!("[{i}]"),
+            InstKey::Str(s) => super::value::key_suffix_str(s),
+            InstKey::Unknown => "[*]".into(),
+        }
+    }
+}
+
+/// A module instance.
+#[derive(Debug)]
+pub(crate) struct Inst {
+    /// Definition, `None` when the module was not read.
+    pub def: Option<usize>,
+    /// Address prefix: `` or `module.a["k"].`.
+    pub prefix: String,
+    /// Calling instance and the index of the call in its definition.
+    pub parent: Option<(usize, usize)>,
+    /// The call's `count.index`/`each` for this instance.
+    pub iter: Option<Rc<Iter>>,
+    /// Nesting depth.
+    pub depth: usize,
+}
+
+/// Facts about the deployment (from the command line).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Facts {
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub partition: String,
+    pub dns_suffix: String,
+}
+
+/// Memoisation keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    Var(usize, String),
+    Local(usize, String),
+    Expand(usize, usize),
+    Attr(usize, usize, InstKey, String),
+    ModExpand(usize, usize),
+    Output(usize, String),
+    Provider(usize, String),
+}
+
+/// The evaluator for one input (root module and its tree).
+pub(crate) struct Evaluator {
+    pub files: Files,
+    pub defs: Vec<Rc<ModuleDef>>,
+    pub insts: Vec<Inst>,
+    pub children: HashMap<(usize, usize, InstKey), usize>,
+    pub root_inputs: HashMap<String, (Input, Pos)>,
+    pub facts: Facts,
+    pub notes: Vec<(Pos, String)>,
+    memo: HashMap<Key, Rc<Value>>,
+    active: HashSet<Key>,
+    steps: u64,
+    hops: u32,
+    budget_noted: bool,
+    pub(crate) in_templatefile: bool,
+}
+
+impl Evaluator {
+    pub(crate) fn new(
+        files: Files,
+        defs: Vec<Rc<ModuleDef>>,
+        root: usize,
+        root_inputs: HashMap<String, (Input, Pos)>,
+        facts: Facts,
+    ) -> Self {
+        Self {
+            files,
+            defs,
+            insts: vec![Inst {
+                def: Some(root),
+                prefix: String::new(),
+                parent: None,
+                iter: None,
+                depth: 0,
+            }],
+            children: HashMap::new(),
+            root_inputs,
+            facts,
+            notes: Vec::new(),
+            memo: HashMap::new(),
+            active: HashSet::new(),
+            steps: 0,
+            hops: 0,
+            budget_noted: false,
+            in_templatefile: false,
+        }
+    }
+
+    pub(crate) fn note(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.notes.push((pos, msg.into()));
+    }
+
+    /// Notes an evaluation error at its place (or `at`) and returns an unknown value.
+    pub(crate) fn recover(&mut self, r: R<Value>, at: Pos, what: &str) -> Value {
+        match r {
+            Ok(v) => v,
+            Err(e) => {
+                let pos = e.pos.unwrap_or(at);
+                self.note(
+                    pos,
+                    format!("{what}: {}; keyreach treats the value as unknown", e.msg),
+                );
+                Value::unknown()
+            }
+        }
+    }
+
+    pub(crate) fn def_of(&self, inst: usize) -> Option<Rc<ModuleDef>> {
+        let d = self.insts.get(inst)?.def?;
+        self.defs.get(d).cloned()
+    }
+
+    /// Runs `f` once per key, with cycle and depth protection; the result is shared.
+    pub(crate) fn memo(
+        &mut self,
+        key: Key,
+        pos: Pos,
+        what: &str,
+        f: impl FnOnce(&mut Self) -> Value,
+    ) -> Rc<Value> {
+        if let Some(v) = self.memo.get(&key) {
+            return v.clone();
+        }
+        if self.active.contains(&key) {
+            self.note(
+                pos,
+                format!("{what} depends on itself (a cycle); it is treated as unknown"),
+            );
+            return Rc::new(Value::unknown());
+        }
+        if self.hops >= MAX_HOPS {
+            self.note(
+                pos,
+                format!("{what}: references nest more than {MAX_HOPS} levels deep; it is treated as unknown"),
+            );
+            return Rc::new(Value::unknown());
+        }
+        self.active.insert(key.clone());
+        self.hops += 1;
+        let mut v = f(self);
+        self.hops -= 1;
+        self.active.remove(&key);
+        if v.size_at_most(MAX_VALUE_NODES) >= MAX_VALUE_NODES {
+            self.note(
+                pos,
+                format!("{what} is larger than keyreach evaluates; it is treated as unknown"),
+            );
+            v = Value::unknown();
+        }
+        let rc = Rc::new(v);
+        self.memo.insert(key, rc.clone());
+        rc
+    }
+
+    fn tick(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            if !self.budget_noted {
+                self.budget_noted = true;
+                self.note(
+                    Pos::default(),
+                    format!("evaluation stopped after {MAX_STEPS} steps; remaining values are treated as unknown"),
+                );
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Evaluates an expression.
+    pub(crate) fn eval(&mut self, e: &Expr, s: &Scope<'_>) -> R<Value> {
+        if !self.tick() {
+            return Ok(Value::unknown());
+        }
+        match e {
+            Expr::Lit(v) => Ok(v.clone()),
+            Expr::Template(parts) => {
+                let mut segs = Vec::new();
+                self.template_into(parts, s, &mut segs)?;
+                Ok(segments_value(segs))
+            }
+            Expr::Tuple(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(i, s)?);
+                }
+                Ok(Value::List(out))
+            }
+            Expr::Object(items, pos) => {
+                let mut fields = BTreeMap::new();
+                for (k, v) in items {
+                    let key = match k {
+                        ObjKey::Ident(n) => n.clone(),
+                        ObjKey::Expr(x) => {
+                            let kv = self.eval(x, s)?;
+                            match kv.to_text() {
+                                Ok(Some(t)) => t,
+                                Ok(None) => return Ok(Value::unknown_from(&[&kv])),
+                                Err(m) => return fail(*pos, format!("invalid object key: {m}")),
+                            }
+                        }
+                    };
+                    let value = self.eval(v, s)?;
+                    fields.insert(key, value);
+                }
+                Ok(Value::Object(Object {
+                    fields,
+                    at: Some(*pos),
+                    resource: None,
+                }))
+            }
+            Expr::Var(name, pos) => self.resolve(name, &[], s, *pos),
+            Expr::Traversal(root, ops, pos) => match root.as_ref() {
+                Expr::Var(name, _) => self.resolve(name, ops, s, *pos),
+                other => {
+                    let v = self.eval(other, s)?;
+                    self.apply_ops(v, ops, s, *pos)
+                }
+            },
+            Expr::Call(c) => self.call(c, s),
+            Expr::Cond(b) => {
+                let c = self.eval(&b.0, s)?;
+                match c.to_bool() {
+                    Ok(Some(true)) => self.eval(&b.1, s),
+                    Ok(Some(false)) => self.eval(&b.2, s),
+                    Ok(None) => {
+                        let t = self.eval(&b.1, s);
+                        let f = self.eval(&b.2, s);
+                        match (t, f) {
+                            (Ok(t), Ok(f)) => {
+                                if t.equals(&f) == Some(true) {
+                                    return Ok(t);
+                                }
+                                Ok(Value::unknown_from(&[&t, &f, &c]))
+                            }
+                            (Ok(v), Err(_)) | (Err(_), Ok(v)) => Ok(Value::unknown_from(&[&v, &c])),
+                            (Err(e), Err(_)) => Err(e),
+                        }
+                    }
+                    Err(m) => Err(EvalError {
+                        msg: format!("condition: {m}"),
+                        pos: None,
+                    }),
+                }
+            }
+            Expr::Unary(op, x) => {
+                let v = self.eval(x, s)?;
+                match op {
+                    UnOp::Neg => match v.to_number() {
+                        Ok(Some(n)) => Ok(Value::Number(-n)),
+                        Ok(None) => Ok(Value::unknown_from(&[&v])),
+                        Err(m) => Err(plain(m)),
+                    },
+                    UnOp::Not => match v.to_bool() {
+                        Ok(Some(b)) => Ok(Value::Bool(!b)),
+                        Ok(None) => Ok(Value::unknown_from(&[&v])),
+                        Err(m) => Err(plain(m)),
+                    },
+                }
+            }
+            Expr::Binary(op, b) => {
+                let l = self.eval(&b.0, s)?;
+                let r = self.eval(&b.1, s)?;
+                binary(*op, &l, &r)
+            }
+            Expr::For(f) => self.eval_for(f, s),
+            Expr::Invalid(msg, pos) => {
+                self.note(*pos, format!("{msg}; keyreach treats the value as unknown"));
+                Ok(Value::unknown())
+            }
+        }
+    }
+
+    fn template_into(&mut self, parts: &[Part], s: &Scope<'_>, out: &mut Vec<Segment>) -> R<()> {
+        for p in parts {
+            match p {
+                Part::Lit(t) => push_lit(out, t),
+                Part::Interp(e) => {
+                    let v = self.eval(e, s)?;
+                    push_value(out, v)?;
+                }
+                Part::If(c, a, b) => {
+                    let cv = self.eval(c, s)?;
+                    match cv.to_bool() {
+                        Ok(Some(true)) => self.template_into(a, s, out)?,
+                        Ok(Some(false)) => self.template_into(b, s, out)?,
+                        Ok(None) => out.push(Segment::Unknown(cv.refs())),
+                        Err(m) => return Err(plain(m)),
+                    }
+                }
+                Part::For {
+                    key_var,
+                    value_var,
+                    coll,
+                    body,
+                } => {
+                    let cv = self.eval(coll, s)?;
+                    let Some(items) = iteration_items(&cv).map_err(plain)? else {
+                        out.push(Segment::Unknown(cv.refs()));
+                        continue;
+                    };
+                    for (k, v) in items {
+                        let kf = Frame {
+                            name: key_var.as_deref().unwrap_or(""),
+                            value: k,
+                            next: s.frame,
+                        };
+                        let vf = Frame {
+                            name: value_var,
+                            value: v,
+                            next: Some(&kf),
+                        };
+                        let inner = s.with_frame(&vf);
+                        self.template_into(body, &inner, out)?;
+                    }
+                }
+            }
+            let len: usize = out
+                .iter()
+                .map(|s| match s {
+                    Segment::Lit(t) => t.len(),
+                    Segment::Unknown(_) => 1,
+                })
+                .sum();
+            if len > MAX_STRING {
+                return Err(plain(format!(
+                    "template result is longer than {MAX_STRING} bytes"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn eval_for(&mut self, f: &ForExpr, s: &Scope<'_>) -> R<Value> {
+        let coll = self.eval(&f.coll, s)?;
+        let Some(items) = iteration_items(&coll).map_err(plain)? else {
+            return Ok(Value::unknown_from(&[&coll]));
+        };
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, v) in items {
+            let kf = Frame {
+                name: f.key_var.as_deref().unwrap_or(""),
+                value: k,
+                next: s.frame,
+            };
+            let vf = Frame {
+                name: &f.value_var,
+                value: v,
+                next: Some(&kf),
+            };
+            let inner = s.with_frame(&vf);
+            if let Some(c) = &f.cond {
+                let cv = self.eval(c, &inner)?;
+                match cv.to_bool() {
+                    Ok(Some(true)) => {}
+                    Ok(Some(false)) => continue,
+                    Ok(None) => return Ok(Value::unknown_from(&[&cv, &coll])),
+                    Err(m) => return Err(plain(format!("for condition: {m}"))),
+                }
+            }
+            let value = self.eval(&f.value, &inner)?;
+            match &f.key {
+                None => list.push(value),
+                Some(ke) => {
+                    let kv = self.eval(ke, &inner)?;
+                    let key = match kv.to_text() {
+                        Ok(Some(t)) => t,
+                        Ok(None) => return Ok(Value::unknown_from(&[&kv, &value])),
+                        Err(m) => return Err(plain(format!("for key: {m}"))),
+                    };
+                    if f.grouping {
+                        match map.entry(key).or_insert_with(|| Value::List(Vec::new())) {
+                            Value::List(l) => l.push(value),
+                            other => *other = Value::List(vec![value]),
+                        }
+                    } else {
+                        match map.entry(key) {
+                            std::collections::btree_map::Entry::Occupied(e) => {
+                                return Err(plain(format!(
+                                    "duplicate key {:?} in for expression (use ... to group)",
+                                    e.key()
+                                )));
+                            }
+                            std::collections::btree_map::Entry::Vacant(e) => {
+                                e.insert(value);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(match f.key {
+            None => Value::List(list),
+            Some(_) => Value::object(map),
+        })
+    }
+
+    /// Applies traversal steps to a value.
+    pub(crate) fn apply_ops(
+        &mut self,
+        mut v: Value,
+        ops: &[Op],
+        s: &Scope<'_>,
+        pos: Pos,
+    ) -> R<Value> {
+        let mut i = 0;
+        while i < ops.len() {
+            match &ops[i] {
+                Op::Attr(name) => v = get_attr(v, name, pos)?,
+                Op::Index(e) => {
+                    let k = self.eval(e, s)?;
+                    v = index_value(v, &k, pos)?;
+                }
+                Op::FullSplat => return self.splat(v, &ops[i + 1..], s, pos),
+                Op::AttrSplat => {
+                    let j = attr_run_end(ops, i + 1);
+                    v = self.splat(v, &ops[i + 1..j], s, pos)?;
+                    i = j;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        Ok(v)
+    }
+
+    fn splat(&mut self, v: Value, rest: &[Op], s: &Scope<'_>, pos: Pos) -> R<Value> {
+        match v {
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for x in items {
+                    out.push(self.apply_ops(x, rest, s, pos)?);
+                }
+                Ok(Value::List(out))
+            }
+            Value::Null => Ok(Value::List(Vec::new())),
+            u @ (Value::Unknown(_) | Value::Partial(_)) => Ok(Value::unknown_from(&[&u])),
+            other => Ok(Value::List(vec![self.apply_ops(other, rest, s, pos)?])),
+        }
+    }
+
+    /// Applies traversal steps to a shared value, cloning only what the steps select.
+    pub(crate) fn apply_rc(
+        &mut self,
+        v: &Rc<Value>,
+        ops: &[Op],
+        s: &Scope<'_>,
+        pos: Pos,
+    ) -> R<Value> {
+        let mut cur: &Value = v;
+        let mut i = 0;
+        while i < ops.len() {
+            match &ops[i] {
+                Op::Attr(n) => {
+                    if let Value::Object(o) = cur {
+                        if let Some(x) = o.fields.get(n) {
+                            cur = x;
+                            i += 1;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                Op::Index(e) => {
+                    let k = self.eval(e, s)?;
+                    let hit = match (cur, &k) {
+                        (Value::List(items), Value::Number(n)) if n.fract() == 0.0 && *n >= 0.0 =>
+                        {
+                            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                            items.get(*n as usize)
+                        }
+                        (Value::Object(o), Value::String(key)) => o.fields.get(key),
+                        _ => None,
+                    };
+                    match hit {
+                        Some(x) => {
+                            cur = x;
+                            i += 1;
+                        }
+                        None => {
+                            let after = index_value(cur.clone(), &k, pos)?;
+                            return self.apply_ops(after, &ops[i + 1..], s, pos);
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        let owned = cur.clone();
+        self.apply_ops(owned, &ops[i..], s, pos)
+    }
+}
+
+pub(crate) fn attr_run_end(ops: &[Op], from: usize) -> usize {
+    let mut j = from;
+    while matches!(ops.get(j), Some(Op::Attr(_))) {
+        j += 1;
+    }
+    j
+}
+
+pub(crate) fn plain(msg: impl Into<String>) -> EvalError {
+    EvalError {
+        msg: msg.into(),
+        pos: None,
+    }
+}
+
+fn push_lit(out: &mut Vec<Segment>, t: &str) {
+    if let Some(Segment::Lit(last)) = out.last_mut() {
+        last.push_str(t);
+    } else {
+        out.push(Segment::Lit(t.to_owned()));
+    }
+}
+
+/// Appends an interpolated value to a template result.
+pub(crate) fn push_value(out: &mut Vec<Segment>, v: Value) -> R<()> {
+    match v {
+        Value::Partial(segs) => {
+            for seg in segs {
+                match seg {
+                    Segment::Lit(t) => push_lit(out, &t),
+                    u @ Segment::Unknown(_) => out.push(u),
+                }
+            }
+        }
+        Value::Unknown(r) => out.push(Segment::Unknown(r)),
+        other => match other.to_text() {
+            Ok(Some(t)) => push_lit(out, &t),
+            Ok(None) => out.push(Segment::Unknown(other.refs())),
+            Err(m) => return Err(plain(format!("cannot interpolate: {m}"))),
+        },
+    }
+    Ok(())
+}
+
+/// The value of a template result: a string when every part is known.
+pub(crate) fn segments_value(segs: Vec<Segment>) -> Value {
+    if segs.iter().all(|s| matches!(s, Segment::Lit(_))) {
+        let mut s = String::new();
+        for seg in segs {
+            if let Segment::Lit(t) = seg {
+                s.push_str(&t);
+            }
+        }
+        return Value::String(s);
+    }
+    Value::Partial(segs)
+}
+
+/// The (key, value) pairs a `for` iterates: list indexes or object keys. `Ok(None)` when the
+/// collection is unknown.
+pub(crate) fn iteration_items(v: &Value) -> Result<Option<Vec<(Value, Value)>>, String> {
+    match v {
+        Value::List(items) => {
+            if items.len() > MAX_ITEMS {
+                return Err(format!("collection has more than {MAX_ITEMS} elements"));
+            }
+            #[allow(clippy::cast_precision_loss)]
+            Ok(Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (Value::Number(i as f64), x.clone()))
+                    .collect(),
+            ))
+        }
+        Value::Object(o) => Ok(Some(
+            o.fields
+                .iter()
+                .map(|(k, x)| (Value::String(k.clone()), x.clone()))
+                .collect(),
+        )),
+        Value::Unknown(_) | Value::Partial(_) => Ok(None),
+        Value::Null => Err("cannot iterate over null".into()),
+        other => Err(format!("cannot iterate over a {}", other.type_name())),
+    }
+}
+
+/// `v.name`.
+pub(crate) fn get_attr(v: Value, name: &str, pos: Pos) -> R<Value> {
+    match v {
+        Value::Object(mut o) => match o.fields.remove(name) {
+            Some(x) => Ok(x),
+            None => match o.resource {
+                Some(addr) => Ok(Value::Unknown(vec![Reference::new(addr, Some(name))])),
+                None => fail(pos, format!("object has no attribute {name:?}")),
+            },
+        },
+        Value::Unknown(refs) => Ok(Value::Unknown(refs)),
+        p @ Value::Partial(_) => Ok(Value::unknown_from(&[&p])),
+        Value::Null => fail(pos, format!("cannot read attribute {name:?} of null")),
+        other => fail(
+            pos,
+            format!("cannot read attribute {name:?} of a {}", other.type_name()),
+        ),
+    }
+}
+
+/// `v[k]`.
+pub(crate) fn index_value(v: Value, k: &Value, pos: Pos) -> R<Value> {
+    if k.is_unknown() || v.is_unknown() {
+        return Ok(Value::unknown_from(&[&v, k]));
+    }
+    match v {
+        Value::List(mut items) => {
+            let n = match k.to_number() {
+                Ok(Some(n)) => n,
+                _ => {
+                    return fail(
+                        pos,
+                        format!("a list index must be a number, found {}", k.type_name()),
+                    )
+                }
+            };
+            #[allow(clippy::cast_precision_loss)]
+            if n.fract() != 0.0 || n < 0.0 || n >= items.len() as f64 {
+                return fail(
+                    pos,
+                    format!(
+                        "index {} is out of range for a list of {} elements",
+                        super::value::format_number(n),
+                        items.len()
+                    ),
+                );
+            }
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(items.swap_remove(n as usize))
+        }
+        Value::Object(mut o) => {
+            let key = match k.to_text() {
+                Ok(Some(t)) => t,
+                _ => return fail(pos, "an object key must be a string"),
+            };
+            match o.fields.remove(&key) {
+                Some(x) => Ok(x),
+                None => match o.resource {
+                    Some(addr) => Ok(Value::Unknown(vec![Reference::new(addr, Some(&key))])),
+                    None => fail(pos, format!("no element with key {key:?}")),
+                },
+            }
+        }
+        Value::Null => fail(pos, "cannot index null"),
+        other => fail(pos, format!("cannot index a {}", other.type_name())),
+    }
+}
+
+fn binary(op: BinOp, l: &Value, r: &Value) -> R<Value> {
+    match op {
+        BinOp::And | BinOp::Or => {
+            let a = l.to_bool().map_err(plain)?;
+            let b = r.to_bool().map_err(plain)?;
+            let res = match op {
+                BinOp::And => match (a, b) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                },
+                _ => match (a, b) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                },
+            };
+            Ok(res.map_or_else(|| Value::unknown_from(&[l, r]), Value::Bool))
+        }
+        BinOp::Eq | BinOp::NotEq => Ok(match l.equals(r) {
+            Some(eq) => Value::Bool(eq == (op == BinOp::Eq)),
+            None => Value::unknown_from(&[l, r]),
+        }),
+        _ => {
+            let a = l.to_number().map_err(plain)?;
+            let b = r.to_number().map_err(plain)?;
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(Value::unknown_from(&[l, r]));
+            };
+            Ok(match op {
+                BinOp::Less => Value::Bool(a < b),
+                BinOp::LessEq => Value::Bool(a <= b),
+                BinOp::Greater => Value::Bool(a > b),
+                BinOp::GreaterEq => Value::Bool(a >= b),
+                BinOp::Add => Value::Number(a + b),
+                BinOp::Sub => Value::Number(a - b),
+                BinOp::Mul => Value::Number(a * b),
+                BinOp::Div => {
+                    if b == 0.0 {
+                        return Err(plain("division by zero"));
+                    }
+                    Value::Number(a / b)
+                }
+                BinOp::Mod => {
+                    if b == 0.0 {
+                        return Err(plain("modulo by zero"));
+                    }
+                    Value::Number(a % b)
+                }
+                BinOp::And | BinOp::Or | BinOp::Eq | BinOp::NotEq => Value::Null,
+            })
+        }
+    }
+}

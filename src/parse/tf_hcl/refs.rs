@@ -1,0 +1,927 @@
+//! Names in expressions: `var.*`, `local.*`, `count`/`each`, `path.*`, `module.*`, `data.*` and
+//! resources, with `count`/`for_each` expansion into instances and Terraform's addresses.
+//!
+//! Everything is lazy and memoised: a reference evaluates exactly the attribute it reads
+//! (`aws_iam_role.app.name`), so two resources referring to each other's different attributes
+//! are not a cycle. An attribute the configuration does not set is known only after apply and
+//! reads as a reference to the resource instance (`aws_iam_role.app.arn`), except for the few
+//! that are deterministic (an IAM role ARN from a known name and a known account, the
+//! `json` of a policy document data source, the account of `data.aws_caller_identity` when
+//! `--account-id` is given).
+
+use super::eval::{attr_run_end, fail, Evaluator, Frame, InstKey, Iter, Key, Scope, R};
+use super::loader::{CallTarget, Input, Mode, ResourceBlock};
+use super::syntax::{Body, Expr, Op};
+use super::value::{Object, Pos, Value};
+use super::{computed, policy, types};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Most instances of one resource or module call.
+pub(crate) const MAX_INSTANCES: usize = 10_000;
+
+impl Evaluator {
+    /// Resolves a name and the traversal steps after it.
+    pub(crate) fn resolve(&mut self, name: &str, ops: &[Op], s: &Scope<'_>, pos: Pos) -> R<Value> {
+        if let Some(v) = s.lookup(name) {
+            let v = v.clone();
+            return self.apply_ops(v, ops, s, pos);
+        }
+        if s.isolated {
+            return fail(pos, format!("unknown variable {name:?}"));
+        }
+        let head = |what: &str| -> R<(&str, &[Op])> {
+            match ops.first() {
+                Some(Op::Attr(n)) => Ok((n.as_str(), &ops[1..])),
+                _ => fail(
+                    pos,
+                    format!("`{what}` must be followed by an attribute name"),
+                ),
+            }
+        };
+        match name {
+            "var" => {
+                let (n, rest) = head("var")?;
+                let v = self.var_value(s.inst, n, pos)?;
+                self.apply_rc(&v, rest, s, pos)
+            }
+            "local" => {
+                let (n, rest) = head("local")?;
+                let v = self.local_value(s.inst, n, pos)?;
+                self.apply_rc(&v, rest, s, pos)
+            }
+            "count" => {
+                let (n, rest) = head("count")?;
+                match (n, s.iter.as_deref()) {
+                    ("index", Some(Iter::Count(v))) => {
+                        let v = v.clone();
+                        self.apply_ops(v, rest, s, pos)
+                    }
+                    _ => fail(
+                        pos,
+                        "count.index is only available in a resource or module with count",
+                    ),
+                }
+            }
+            "each" => {
+                let (n, rest) = head("each")?;
+                match (n, s.iter.as_deref()) {
+                    ("key", Some(Iter::Each(k, _))) => {
+                        let k = k.clone();
+                        self.apply_ops(k, rest, s, pos)
+                    }
+                    ("value", Some(Iter::Each(_, v))) => {
+                        let v = v.clone();
+                        self.apply_ops(v, rest, s, pos)
+                    }
+                    _ => fail(
+                        pos,
+                        "each.key and each.value are only available with for_each",
+                    ),
+                }
+            }
+            "path" => {
+                let (n, rest) = head("path")?;
+                let rel = self
+                    .def_of(s.inst)
+                    .map(|d| d.rel.clone())
+                    .unwrap_or_else(|| ".".into());
+                let v = match n {
+                    "module" => Value::String(rel),
+                    "root" | "cwd" => Value::String(".".into()),
+                    _ => return fail(pos, format!("unknown attribute path.{n}")),
+                };
+                self.apply_ops(v, rest, s, pos)
+            }
+            "terraform" => {
+                let (n, rest) = head("terraform")?;
+                let v = match n {
+                    "workspace" => Value::String("default".into()),
+                    _ => Value::unknown(),
+                };
+                self.apply_ops(v, rest, s, pos)
+            }
+            "self" => Ok(Value::unknown()),
+            "module" => self.resolve_module(s, ops, pos),
+            "data" => {
+                let (ty, rest) = head("data")?;
+                let Some(Op::Attr(rname)) = rest.first() else {
+                    return fail(pos, "a data source reference needs a type and a name");
+                };
+                self.resolve_resource(s, Mode::Data, ty, rname, &rest[1..], pos)
+            }
+            other => {
+                let Some(Op::Attr(rname)) = ops.first() else {
+                    return fail(pos, format!("unknown name {other:?}"));
+                };
+                self.resolve_resource(s, Mode::Managed, other, rname, &ops[1..], pos)
+            }
+        }
+    }
+
+    /// The value of `var.name` in a module instance.
+    pub(crate) fn var_value(&mut self, inst: usize, name: &str, pos: Pos) -> R<Rc<Value>> {
+        let Some(def) = self.def_of(inst) else {
+            return Ok(Rc::new(Value::unknown()));
+        };
+        if !def.variables.contains_key(name) {
+            return fail(pos, format!("variable {name:?} is not declared"));
+        }
+        let what = format!("var.{name}");
+        Ok(self.memo(Key::Var(inst, name.to_owned()), pos, &what, |ev| {
+            let Some(var) = def.variables.get(name) else {
+                return Value::unknown();
+            };
+            let default = |ev: &mut Evaluator| -> Option<Value> {
+                let d = var.default.as_ref()?;
+                let r = ev.eval(d, &isolated(inst));
+                Some(ev.recover(r, var.pos, &format!("default of variable {name:?}")))
+            };
+            let given: Option<Value> = match ev.insts.get(inst).and_then(|i| i.parent) {
+                None => match ev.root_inputs.get(name).cloned() {
+                    Some((Input::Value(v), _)) => Some(v),
+                    Some((Input::Expr(e), at)) => {
+                        let r = ev.eval(&e, &isolated(inst));
+                        Some(ev.recover(r, at, &format!("value of variable {name:?}")))
+                    }
+                    None => None,
+                },
+                Some((parent, call)) => {
+                    let arg = ev
+                        .def_of(parent)
+                        .and_then(|pd| pd.calls.get(call).and_then(|c| c.args.iter().find(|a| a.name == name).cloned()));
+                    match arg {
+                        Some(a) => {
+                            let ps = Scope {
+                                inst: parent,
+                                iter: ev.insts.get(inst).and_then(|i| i.iter.clone()),
+                                frame: None,
+                                vars: None,
+                                isolated: false,
+                            };
+                            let r = ev.eval(&a.expr, &ps);
+                            Some(ev.recover(r, a.pos, &format!("module argument {name:?}")))
+                        }
+                        None => None,
+                    }
+                }
+            };
+            let mut v = match given {
+                Some(v) => v,
+                None => match default(ev) {
+                    Some(d) => d,
+                    None => {
+                        ev.note(var.pos, format!("variable \"{name}\" has no value (no default, and not set by --var, --var-file, a .tfvars file or the module call); keyreach treats it as unknown"));
+                        return Value::unknown();
+                    }
+                },
+            };
+            if matches!(v, Value::Null) && !var.nullable {
+                if let Some(d) = default(ev) {
+                    v = d;
+                }
+            }
+            match &var.ty {
+                Some(t) => types::convert(ev, v, t, inst),
+                None => v,
+            }
+        }))
+    }
+
+    /// The value of `local.name`.
+    pub(crate) fn local_value(&mut self, inst: usize, name: &str, pos: Pos) -> R<Rc<Value>> {
+        let Some(def) = self.def_of(inst) else {
+            return Ok(Rc::new(Value::unknown()));
+        };
+        let Some(attr) = def.locals.get(name) else {
+            return fail(pos, format!("local value {name:?} is not declared"));
+        };
+        let what = format!("local.{name}");
+        Ok(
+            self.memo(Key::Local(inst, name.to_owned()), attr.pos, &what, |ev| {
+                let r = ev.eval(&attr.expr, &Scope::module(inst));
+                ev.recover(r, attr.pos, &what)
+            }),
+        )
+    }
+
+    /// The address of a resource instance.
+    pub(crate) fn address(&self, inst: usize, r: &ResourceBlock, key: &InstKey) -> String {
+        let prefix = self.insts.get(inst).map_or("", |i| i.prefix.as_str());
+        let data = if r.mode == Mode::Data { "data." } else { "" };
+        format!("{prefix}{data}{}.{}{}", r.type_name, r.name, key.suffix())
+    }
+
+    /// `count`/`for_each` of a resource: `Null` (single), a number, an object of each values,
+    /// or unknown.
+    pub(crate) fn expansion(&mut self, inst: usize, ri: usize) -> Rc<Value> {
+        let Some(def) = self.def_of(inst) else {
+            return Rc::new(Value::Null);
+        };
+        let Some(r) = def.resources.get(ri) else {
+            return Rc::new(Value::Null);
+        };
+        let what = format!(
+            "count/for_each of {}",
+            self.address(inst, r, &InstKey::None)
+        );
+        self.memo(Key::Expand(inst, ri), r.pos, &what, |ev| {
+            ev.expand(
+                r.count.as_ref(),
+                r.for_each.as_ref(),
+                &Scope::module(inst),
+                r.pos,
+                &what,
+            )
+        })
+    }
+
+    fn expand(
+        &mut self,
+        count: Option<&Expr>,
+        for_each: Option<&Expr>,
+        s: &Scope<'_>,
+        pos: Pos,
+        what: &str,
+    ) -> Value {
+        if let Some(c) = count {
+            let r = self.eval(c, s);
+            let v = self.recover(r, pos, what);
+            return match v.to_number() {
+                Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 => {
+                    #[allow(clippy::cast_precision_loss)]
+                    if n > MAX_INSTANCES as f64 {
+                        self.note(
+                            pos,
+                            format!(
+                                "{what} is {n}; keyreach reads the first {MAX_INSTANCES} instances"
+                            ),
+                        );
+                        #[allow(clippy::cast_precision_loss)]
+                        return Value::Number(MAX_INSTANCES as f64);
+                    }
+                    Value::Number(n)
+                }
+                Ok(None) => {
+                    self.note(pos, format!("{what} is not known before apply; keyreach analyses one instance `[*]` standing for all of them"));
+                    Value::unknown_from(&[&v])
+                }
+                _ => {
+                    self.note(pos, format!("{what}: count must be a whole non-negative number; keyreach analyses one instance `[*]`"));
+                    Value::unknown()
+                }
+            };
+        }
+        let Some(fe) = for_each else {
+            return Value::Null;
+        };
+        let r = self.eval(fe, s);
+        let v = self.recover(r, pos, what);
+        let mut out = BTreeMap::new();
+        let unknown = |ev: &mut Evaluator, v: &Value| {
+            ev.note(pos, format!("{what} is not known before apply; keyreach analyses one instance `[*]` standing for all of them"));
+            Value::unknown_from(&[v])
+        };
+        match &v {
+            Value::Object(o) => {
+                for (k, x) in &o.fields {
+                    out.insert(k.clone(), x.clone());
+                }
+            }
+            Value::List(items) => {
+                for x in items {
+                    match x.to_text() {
+                        Ok(Some(t)) => {
+                            out.insert(t.clone(), Value::String(t));
+                        }
+                        Ok(None) => return unknown(self, &v),
+                        Err(_) => {
+                            self.note(pos, format!("{what}: for_each needs a map or a set of strings; keyreach analyses one instance `[*]`"));
+                            return Value::unknown();
+                        }
+                    }
+                }
+            }
+            Value::Unknown(_) | Value::Partial(_) => return unknown(self, &v),
+            _ => {
+                self.note(pos, format!("{what}: for_each needs a map or a set of strings; keyreach analyses one instance `[*]`"));
+                return Value::unknown();
+            }
+        }
+        if out.len() > MAX_INSTANCES {
+            self.note(
+                pos,
+                format!(
+                    "{what} has {} instances; keyreach reads the first {MAX_INSTANCES}",
+                    out.len()
+                ),
+            );
+            out = out.into_iter().take(MAX_INSTANCES).collect();
+        }
+        Value::object(out)
+    }
+
+    /// The instance keys and iteration values of an expansion.
+    pub(crate) fn instance_keys(exp: &Value) -> Vec<(InstKey, Option<Rc<Iter>>)> {
+        match exp {
+            Value::Null => vec![(InstKey::None, None)],
+            Value::Number(n) => {
+                #[allow(clippy::cast_possible_truncation)]
+                let n = *n as i64;
+                (0..n)
+                    .map(|i| {
+                        #[allow(clippy::cast_precision_loss)]
+                        (
+                            InstKey::Int(i),
+                            Some(Rc::new(Iter::Count(Value::Number(i as f64)))),
+                        )
+                    })
+                    .collect()
+            }
+            Value::Object(o) => o
+                .fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        InstKey::Str(k.clone()),
+                        Some(Rc::new(Iter::Each(Value::String(k.clone()), v.clone()))),
+                    )
+                })
+                .collect(),
+            _ => vec![(
+                InstKey::Unknown,
+                Some(Rc::new(Iter::Each(Value::unknown(), Value::unknown()))),
+            )],
+        }
+    }
+
+    fn iter_for(exp: &Value, key: &InstKey) -> Option<Rc<Iter>> {
+        match (exp, key) {
+            #[allow(clippy::cast_precision_loss)]
+            (Value::Number(_), InstKey::Int(i)) => {
+                Some(Rc::new(Iter::Count(Value::Number(*i as f64))))
+            }
+            (Value::Object(o), InstKey::Str(k)) => Some(Rc::new(Iter::Each(
+                Value::String(k.clone()),
+                o.fields.get(k).cloned().unwrap_or(Value::Null),
+            ))),
+            (Value::Null, _) => None,
+            _ => Some(Rc::new(Iter::Each(Value::unknown(), Value::unknown()))),
+        }
+    }
+
+    fn resolve_resource(
+        &mut self,
+        s: &Scope<'_>,
+        mode: Mode,
+        ty: &str,
+        name: &str,
+        ops: &[Op],
+        pos: Pos,
+    ) -> R<Value> {
+        let Some(def) = self.def_of(s.inst) else {
+            return Ok(Value::unknown());
+        };
+        let Some(&ri) = def.res_index.get(&(mode, ty.to_owned(), name.to_owned())) else {
+            let kind = if mode == Mode::Data {
+                "data source"
+            } else {
+                "resource"
+            };
+            let prefix = if mode == Mode::Data { "data." } else { "" };
+            return fail(
+                pos,
+                format!("reference to undeclared {kind} {prefix}{ty}.{name}"),
+            );
+        };
+        let exp = self.expansion(s.inst, ri);
+        let r = &def.resources[ri];
+        self.select_instances(
+            &exp,
+            ops,
+            s,
+            pos,
+            &|ev, key| ev.address(s.inst, r, key),
+            &mut |ev, key, rest, s| ev.resolve_instance(s.inst, ri, key, rest, s, pos),
+        )
+    }
+
+    /// Applies the instance-selecting step (`[key]`, `[*]`) of a reference to something with
+    /// `count`/`for_each`, then `f` to each selected instance with the remaining steps.
+    #[allow(clippy::type_complexity)]
+    fn select_instances(
+        &mut self,
+        exp: &Value,
+        ops: &[Op],
+        s: &Scope<'_>,
+        pos: Pos,
+        address: &dyn Fn(&Evaluator, &InstKey) -> String,
+        f: &mut dyn FnMut(&mut Evaluator, &InstKey, &[Op], &Scope<'_>) -> R<Value>,
+    ) -> R<Value> {
+        let attr_after = |ops: &[Op]| match ops.first() {
+            Some(Op::Attr(a)) => Some(a.clone()),
+            _ => None,
+        };
+        match exp {
+            Value::Null => f(self, &InstKey::None, ops, s),
+            Value::Number(_) | Value::Object(_) => {
+                let keys: Vec<InstKey> = Self::instance_keys(exp)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                match ops.first() {
+                    Some(Op::Index(e)) => {
+                        let k = self.eval(e, s)?;
+                        if k.is_unknown() {
+                            let attr = attr_after(&ops[1..]);
+                            let refs = keys
+                                .iter()
+                                .take(16)
+                                .map(|key| crate::model::Reference::new(address(self, key), attr.as_deref()))
+                                .collect();
+                            return Ok(Value::Unknown(refs));
+                        }
+                        let key = match exp {
+                            Value::Number(n) => match k.to_number() {
+                                #[allow(clippy::cast_possible_truncation)]
+                                Ok(Some(i)) if i.fract() == 0.0 && i >= 0.0 && i < *n => InstKey::Int(i as i64),
+                                _ => {
+                                    return fail(pos, format!("index {} is out of range: there are {} instances", k.to_text().ok().flatten().unwrap_or_default(), keys.len()));
+                                }
+                            },
+                            _ => match k.to_text() {
+                                Ok(Some(t)) if keys.contains(&InstKey::Str(t.clone())) => InstKey::Str(t),
+                                _ => {
+                                    return fail(pos, format!("no instance with key {}", k.to_text().ok().flatten().unwrap_or_default()));
+                                }
+                            },
+                        };
+                        f(self, &key, &ops[1..], s)
+                    }
+                    Some(Op::FullSplat) => {
+                        let mut out = Vec::new();
+                        for key in &keys {
+                            out.push(f(self, key, &ops[1..], s)?);
+                        }
+                        Ok(Value::List(out))
+                    }
+                    Some(Op::AttrSplat) => {
+                        let j = attr_run_end(ops, 1);
+                        let mut out = Vec::new();
+                        for key in &keys {
+                            out.push(f(self, key, &ops[1..j], s)?);
+                        }
+                        self.apply_ops(Value::List(out), &ops[j..], s, pos)
+                    }
+                    Some(Op::Attr(a)) => fail(pos, format!("this has count or for_each: select an instance before reading {a:?} (e.g. [0] or [\"key\"])")),
+                    None => {
+                        let mut list = Vec::new();
+                        let mut map = BTreeMap::new();
+                        for key in &keys {
+                            let v = f(self, key, &[], s)?;
+                            match key {
+                                InstKey::Str(k) => {
+                                    map.insert(k.clone(), v);
+                                }
+                                _ => list.push(v),
+                            }
+                        }
+                        Ok(match exp {
+                            Value::Number(_) => Value::List(list),
+                            _ => Value::object(map),
+                        })
+                    }
+                }
+            }
+            _ => {
+                let rest = match ops.first() {
+                    Some(Op::Index(_) | Op::FullSplat | Op::AttrSplat) => &ops[1..],
+                    _ => ops,
+                };
+                let attr = attr_after(rest);
+                Ok(Value::Unknown(vec![crate::model::Reference::new(
+                    address(self, &InstKey::Unknown),
+                    attr.as_deref(),
+                )]))
+            }
+        }
+    }
+
+    fn resolve_instance(
+        &mut self,
+        inst: usize,
+        ri: usize,
+        key: &InstKey,
+        ops: &[Op],
+        s: &Scope<'_>,
+        pos: Pos,
+    ) -> R<Value> {
+        match ops.first() {
+            Some(Op::Attr(a)) => {
+                let v = self.resource_attr(inst, ri, key, a);
+                self.apply_rc(&v, &ops[1..], s, pos)
+            }
+            _ => {
+                let obj = self.instance_object(inst, ri, key);
+                self.apply_ops(obj, ops, s, pos)
+            }
+        }
+    }
+
+    /// The scope a resource instance's arguments are evaluated in.
+    pub(crate) fn instance_scope(
+        &mut self,
+        inst: usize,
+        ri: usize,
+        key: &InstKey,
+    ) -> Scope<'static> {
+        let exp = self.expansion(inst, ri);
+        Scope {
+            inst,
+            iter: Self::iter_for(&exp, key),
+            frame: None,
+            vars: None,
+            isolated: false,
+        }
+    }
+
+    /// One attribute (or nested block type) of a resource instance.
+    pub(crate) fn resource_attr(
+        &mut self,
+        inst: usize,
+        ri: usize,
+        key: &InstKey,
+        attr: &str,
+    ) -> Rc<Value> {
+        let Some(def) = self.def_of(inst) else {
+            return Rc::new(Value::unknown());
+        };
+        let Some(r) = def.resources.get(ri) else {
+            return Rc::new(Value::unknown());
+        };
+        let addr = self.address(inst, r, key);
+        let what = format!("{addr}.{attr}");
+        self.memo(
+            Key::Attr(inst, ri, key.clone(), attr.to_owned()),
+            r.pos,
+            &what,
+            |ev| {
+                let s = ev.instance_scope(inst, ri, key);
+                if let Some(v) = computed::data_attr(ev, inst, ri, key, r, attr, &addr) {
+                    return v;
+                }
+                if let Some(a) = r.body.attr(attr) {
+                    let res = ev.eval(&a.expr, &s);
+                    return ev.recover(res, a.pos, &what);
+                }
+                if body_has_blocks(&r.body, attr) {
+                    return ev.eval_blocks(&r.body, attr, &s);
+                }
+                computed::derived_attr(ev, inst, ri, key, r, attr, &addr)
+                    .unwrap_or_else(|| Value::reference(&addr, Some(attr)))
+            },
+        )
+    }
+
+    /// Every attribute the configuration sets on a resource instance (and the computed ones
+    /// keyreach derives), as an object whose other attributes read as references.
+    pub(crate) fn instance_object(&mut self, inst: usize, ri: usize, key: &InstKey) -> Value {
+        let Some(def) = self.def_of(inst) else {
+            return Value::unknown();
+        };
+        let Some(r) = def.resources.get(ri) else {
+            return Value::unknown();
+        };
+        let mut names: Vec<String> = r.body.attrs.iter().map(|a| a.name.clone()).collect();
+        names.extend(block_kinds(&r.body));
+        names.extend(computed::extra_attrs(r).iter().map(|s| (*s).to_owned()));
+        names.sort();
+        names.dedup();
+        let mut fields = BTreeMap::new();
+        for n in names {
+            let v = self.resource_attr(inst, ri, key, &n);
+            fields.insert(n, (*v).clone());
+        }
+        Value::Object(Object {
+            fields,
+            at: Some(r.pos),
+            resource: Some(self.address(inst, r, key)),
+        })
+    }
+
+    /// Every block of type `kind` in a body (static and `dynamic`), as a list of objects. A
+    /// `dynamic` block over an unknown collection adds an unknown element: there may be more
+    /// blocks than the source shows.
+    pub(crate) fn eval_blocks(&mut self, body: &Body, kind: &str, s: &Scope<'_>) -> Value {
+        let mut out = Vec::new();
+        for b in &body.blocks {
+            if b.kind == kind {
+                out.push(self.eval_body(&b.body, s, Some(b.pos)));
+            } else if b.kind == "dynamic" && b.labels.first().map(String::as_str) == Some(kind) {
+                let iter_name = match b.body.attr("iterator").map(|a| &a.expr) {
+                    Some(Expr::Var(n, _)) => n.clone(),
+                    Some(Expr::Lit(Value::String(n))) => n.clone(),
+                    _ => kind.to_owned(),
+                };
+                let Some(content) = b.body.blocks.iter().find(|c| c.kind == "content") else {
+                    continue;
+                };
+                let coll = match b.body.attr("for_each") {
+                    Some(a) => {
+                        let r = self.eval(&a.expr, s);
+                        self.recover(r, a.pos, &format!("for_each of dynamic \"{kind}\""))
+                    }
+                    None => Value::unknown(),
+                };
+                match super::eval::iteration_items(&coll) {
+                    Ok(Some(items)) => {
+                        for (k, v) in items {
+                            let mut fields = BTreeMap::new();
+                            fields.insert("key".to_owned(), k);
+                            fields.insert("value".to_owned(), v);
+                            let frame = Frame {
+                                name: &iter_name,
+                                value: Value::object(fields),
+                                next: s.frame,
+                            };
+                            let inner = s.with_frame(&frame);
+                            out.push(self.eval_body(&content.body, &inner, Some(content.pos)));
+                        }
+                    }
+                    Ok(None) => out.push(Value::unknown_from(&[&coll])),
+                    Err(m) => {
+                        self.note(
+                            b.pos,
+                            format!(
+                                "dynamic \"{kind}\": {m}; keyreach treats its blocks as unknown"
+                            ),
+                        );
+                        out.push(Value::unknown());
+                    }
+                }
+            }
+        }
+        Value::List(out)
+    }
+
+    /// A block body as an object: attributes, and nested blocks as lists.
+    pub(crate) fn eval_body(&mut self, body: &Body, s: &Scope<'_>, at: Option<Pos>) -> Value {
+        let mut fields = BTreeMap::new();
+        for a in &body.attrs {
+            let r = self.eval(&a.expr, s);
+            let v = self.recover(r, a.pos, &format!("attribute {:?}", a.name));
+            fields.insert(a.name.clone(), v);
+        }
+        for k in block_kinds(body) {
+            let v = self.eval_blocks(body, &k, s);
+            fields.insert(k, v);
+        }
+        Value::Object(Object {
+            fields,
+            at,
+            resource: None,
+        })
+    }
+
+    fn resolve_module(&mut self, s: &Scope<'_>, ops: &[Op], pos: Pos) -> R<Value> {
+        let Some(Op::Attr(name)) = ops.first() else {
+            return fail(pos, "`module` must be followed by a module name");
+        };
+        let Some(def) = self.def_of(s.inst) else {
+            return Ok(Value::unknown());
+        };
+        let Some(&ci) = def.call_index.get(name) else {
+            return fail(pos, format!("reference to undeclared module {name:?}"));
+        };
+        let exp = self.module_expansion(s.inst, ci);
+        let parent = s.inst;
+        let prefix = self
+            .insts
+            .get(parent)
+            .map(|i| i.prefix.clone())
+            .unwrap_or_default();
+        let name = name.clone();
+        self.select_instances(
+            &exp,
+            &ops[1..],
+            s,
+            pos,
+            &|_, key| format!("{prefix}module.{name}{}", key.suffix()),
+            &mut |ev, key, rest, s| {
+                let child = ev.child_inst(parent, ci, key);
+                ev.resolve_output(child, rest, s, pos)
+            },
+        )
+    }
+
+    /// `count`/`for_each` of a module call, like [`Self::expansion`].
+    pub(crate) fn module_expansion(&mut self, inst: usize, ci: usize) -> Rc<Value> {
+        let Some(def) = self.def_of(inst) else {
+            return Rc::new(Value::Null);
+        };
+        let Some(c) = def.calls.get(ci) else {
+            return Rc::new(Value::Null);
+        };
+        let prefix = self
+            .insts
+            .get(inst)
+            .map(|i| i.prefix.clone())
+            .unwrap_or_default();
+        let what = format!("count/for_each of {prefix}module.{}", c.name);
+        self.memo(Key::ModExpand(inst, ci), c.pos, &what, |ev| {
+            ev.expand(
+                c.count.as_ref(),
+                c.for_each.as_ref(),
+                &Scope::module(inst),
+                c.pos,
+                &what,
+            )
+        })
+    }
+
+    /// The instance of a module call with this key (created on first use).
+    pub(crate) fn child_inst(&mut self, parent: usize, ci: usize, key: &InstKey) -> usize {
+        if let Some(&c) = self.children.get(&(parent, ci, key.clone())) {
+            return c;
+        }
+        let def = self.def_of(parent);
+        let call = def.as_ref().and_then(|d| d.calls.get(ci));
+        let target = match call.map(|c| &c.target) {
+            Some(CallTarget::Local(d)) => Some(*d),
+            _ => None,
+        };
+        let name = call.map(|c| c.name.clone()).unwrap_or_default();
+        let exp = self.module_expansion(parent, ci);
+        let (prefix, depth) = self
+            .insts
+            .get(parent)
+            .map(|p| (p.prefix.clone(), p.depth))
+            .unwrap_or_default();
+        self.insts.push(super::eval::Inst {
+            def: target,
+            prefix: format!("{prefix}module.{name}{}.", key.suffix()),
+            parent: Some((parent, ci)),
+            iter: Self::iter_for(&exp, key),
+            depth: depth + 1,
+        });
+        let id = self.insts.len() - 1;
+        self.children.insert((parent, ci, key.clone()), id);
+        id
+    }
+
+    fn resolve_output(&mut self, child: usize, ops: &[Op], s: &Scope<'_>, pos: Pos) -> R<Value> {
+        match ops.first() {
+            Some(Op::Attr(out)) => {
+                let v = self.output_value(child, out, pos)?;
+                self.apply_rc(&v, &ops[1..], s, pos)
+            }
+            _ => {
+                let Some(def) = self.def_of(child) else {
+                    let target = self.module_target(child);
+                    return Ok(Value::reference(&target, None));
+                };
+                let mut names: Vec<String> = def.outputs.keys().cloned().collect();
+                names.sort();
+                let mut fields = BTreeMap::new();
+                for n in names {
+                    let v = self.output_value(child, &n, pos)?;
+                    fields.insert(n, (*v).clone());
+                }
+                let obj = Value::object(fields);
+                self.apply_ops(obj, ops, s, pos)
+            }
+        }
+    }
+
+    fn module_target(&self, inst: usize) -> String {
+        self.insts
+            .get(inst)
+            .map(|i| i.prefix.trim_end_matches('.').to_owned())
+            .unwrap_or_default()
+    }
+
+    /// `module.x.name`: an output of a module instance (unknown when the module was not read).
+    pub(crate) fn output_value(&mut self, child: usize, name: &str, pos: Pos) -> R<Rc<Value>> {
+        let Some(def) = self.def_of(child) else {
+            let target = self.module_target(child);
+            return Ok(Rc::new(Value::reference(&target, Some(name))));
+        };
+        let Some(attr) = def.outputs.get(name) else {
+            return fail(
+                pos,
+                format!(
+                    "module {} has no output {name:?}",
+                    self.module_target(child)
+                ),
+            );
+        };
+        let what = format!("{}.{name}", self.module_target(child));
+        Ok(
+            self.memo(Key::Output(child, name.to_owned()), attr.pos, &what, |ev| {
+                let r = ev.eval(&attr.expr, &Scope::module(child));
+                ev.recover(r, attr.pos, &what)
+            }),
+        )
+    }
+
+    /// The evaluated `provider` block a module instance uses for `key` (`aws`, `aws.west`),
+    /// following `providers = {...}` and inheritance from the calling module; `Null` when none.
+    pub(crate) fn provider_config(&mut self, inst: usize, key: &str) -> Rc<Value> {
+        let what = format!("provider {key}");
+        self.memo(
+            Key::Provider(inst, key.to_owned()),
+            Pos::default(),
+            &what,
+            |ev| {
+                if let Some(def) = ev.def_of(inst) {
+                    if let Some(p) = def.providers.iter().find(|p| p.key == key) {
+                        return ev.eval_body(&p.body, &Scope::module(inst), None);
+                    }
+                }
+                let Some((parent, ci)) = ev.insts.get(inst).and_then(|i| i.parent) else {
+                    return Value::Null;
+                };
+                let mapped = ev
+                    .def_of(parent)
+                    .and_then(|d| {
+                        d.calls.get(ci).and_then(|c| {
+                            c.providers
+                                .iter()
+                                .find(|(k, _)| k == key)
+                                .map(|(_, v)| v.clone())
+                        })
+                    })
+                    .unwrap_or_else(|| key.to_owned());
+                (*ev.provider_config(parent, &mapped)).clone()
+            },
+        )
+    }
+
+    /// The policy document of a `data "aws_iam_policy_document"` instance, in IAM JSON shape.
+    pub(crate) fn policy_document_json(&mut self, inst: usize, ri: usize, key: &InstKey) -> Value {
+        let Some(def) = self.def_of(inst) else {
+            return Value::unknown();
+        };
+        let Some(r) = def.resources.get(ri) else {
+            return Value::unknown();
+        };
+        let mut fields = BTreeMap::new();
+        let mut names: Vec<String> = r.body.attrs.iter().map(|a| a.name.clone()).collect();
+        names.extend(block_kinds(&r.body));
+        for n in names {
+            if n == "json" || n == "minified_json" {
+                continue;
+            }
+            let v = self.resource_attr(inst, ri, key, &n);
+            fields.insert(n, (*v).clone());
+        }
+        let body = Value::Object(Object {
+            fields,
+            at: Some(r.pos),
+            resource: None,
+        });
+        Value::Json(Box::new(policy::document_tree(&body)))
+    }
+
+    /// Evaluates an isolated expression for a module, recovering errors.
+    pub(crate) fn eval_isolated(&mut self, e: &Expr, inst: usize, pos: Pos, what: &str) -> Value {
+        let r = self.eval(e, &isolated(inst));
+        self.recover(r, pos, what)
+    }
+}
+
+fn isolated(inst: usize) -> Scope<'static> {
+    Scope {
+        inst,
+        iter: None,
+        frame: None,
+        vars: None,
+        isolated: true,
+    }
+}
+
+/// Types of nested blocks (static and `dynamic`) in a body, in first-seen order.
+pub(crate) fn block_kinds(body: &Body) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in &body.blocks {
+        let k = if b.kind == "dynamic" {
+            match b.labels.first() {
+                Some(l) => l.clone(),
+                None => continue,
+            }
+        } else {
+            b.kind.clone()
+        };
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+fn body_has_blocks(body: &Body, kind: &str) -> bool {
+    body.blocks.iter().any(|b| {
+        b.kind == kind
+            || (b.kind == "dynamic" && b.labels.first().map(String::as_str) == Some(kind))
+    })
+}
