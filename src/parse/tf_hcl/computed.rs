@@ -114,8 +114,11 @@ pub(crate) fn derived_attr(
     };
     let part = ev.facts.partition.clone();
     let acct = ev.facts.account_id.clone();
-    if attr == "tags_all" {
-        return tags_all(ev, inst, ri, key, r);
+    match attr {
+        "tags_all" => return tags_all(ev, inst, ri, key, r),
+        // Unset tags are no tags (null), not a value known after apply.
+        "tags" => return Some(Value::Null),
+        _ => {}
     }
     let iam_kind = match r.type_name.as_str() {
         "aws_iam_role" => Some("role"),

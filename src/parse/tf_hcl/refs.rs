@@ -570,12 +570,16 @@ impl Evaluator {
                 if let Some(v) = computed::data_attr(ev, inst, ri, key, r, attr, &addr) {
                     return v;
                 }
-                if let Some(a) = r.body.attr(attr) {
+                let configured = r.body.attr(attr).map(|a| {
                     let res = ev.eval(&a.expr, &s);
-                    return ev.recover(res, a.pos, &what);
-                }
+                    ev.recover(res, a.pos, &what)
+                });
                 if body_has_blocks(&r.body, attr) {
-                    return ev.eval_blocks(&r.body, attr, &s);
+                    let blocks = ev.eval_blocks(&r.body, attr, &s);
+                    return merge_blocks(configured, blocks);
+                }
+                if let Some(v) = configured {
+                    return v;
                 }
                 computed::derived_attr(ev, inst, ri, key, r, attr, &addr)
                     .unwrap_or_else(|| Value::reference(&addr, Some(attr)))
@@ -674,6 +678,7 @@ impl Evaluator {
         }
         for k in block_kinds(body) {
             let v = self.eval_blocks(body, &k, s);
+            let v = merge_blocks(fields.remove(&k), v);
             fields.insert(k, v);
         }
         Value::Object(Object {
@@ -917,6 +922,23 @@ pub(crate) fn block_kinds(body: &Body) -> Vec<String> {
         }
     }
     out
+}
+
+/// JSON syntax can give blocks of one type both as an attribute (a list of objects) and as
+/// `dynamic` blocks: the attribute's blocks come first.
+fn merge_blocks(attr: Option<Value>, blocks: Value) -> Value {
+    match (attr, blocks) {
+        (None, b) => b,
+        (Some(Value::List(mut a)), Value::List(b)) => {
+            a.extend(b);
+            Value::List(a)
+        }
+        (Some(other), Value::List(mut b)) => {
+            b.insert(0, other);
+            Value::List(b)
+        }
+        (Some(a), _) => a,
+    }
 }
 
 fn body_has_blocks(body: &Body, kind: &str) -> bool {
