@@ -185,3 +185,6 @@ fn facts(opts: &LoadOptions) -> Facts {
         dns_suffix: dns_suffix.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,9 +24,9 @@ pub(crate) const MAX_HOPS: u32 = 100;
 /// Largest collection an expression may build.
 pub(crate) const MAX_ITEMS: usize = 100_000;
 /// Longest string an expression may build (bytes).
-pub(crate) const MAX_STRING: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_STRING: usize = 1024 * 1024;
 /// Largest value kept for a variable, local, attribute or output (nodes).
-pub(crate) const MAX_VALUE_NODES: usize = 2_000_000;
+pub(crate) const MAX_VALUE_NODES: usize = 200_000;
 
 /// An evaluation error: Terraform would refuse the configuration here.
 #[derive(Debug, Clone)]
@@ -413,7 +413,7 @@ impl Evaluator {
                     match cv.to_bool() {
                         Ok(Some(true)) => self.template_into(a, s, out)?,
                         Ok(Some(false)) => self.template_into(b, s, out)?,
-                        Ok(None) => out.push(Segment::Unknown(cv.refs())),
+                        Ok(None) => push_unknown(out, cv.refs()),
                         Err(m) => return Err(plain(m)),
                     }
                 }
@@ -425,7 +425,7 @@ impl Evaluator {
                 } => {
                     let cv = self.eval(coll, s)?;
                     let Some(items) = iteration_items(&cv).map_err(plain)? else {
-                        out.push(Segment::Unknown(cv.refs()));
+                        push_unknown(out, cv.refs());
                         continue;
                     };
                     for (k, v) in items {
@@ -644,6 +644,20 @@ fn push_lit(out: &mut Vec<Segment>, t: &str) {
     }
 }
 
+/// Appends an unknown part; adjacent unknown parts merge (so doubling templates over unknown
+/// values stay small).
+fn push_unknown(out: &mut Vec<Segment>, refs: Vec<crate::model::Reference>) {
+    if let Some(Segment::Unknown(last)) = out.last_mut() {
+        for r in refs {
+            if last.len() < 16 && !last.contains(&r) {
+                last.push(r);
+            }
+        }
+    } else {
+        out.push(Segment::Unknown(refs));
+    }
+}
+
 /// Appends an interpolated value to a template result.
 pub(crate) fn push_value(out: &mut Vec<Segment>, v: Value) -> R<()> {
     match v {
@@ -651,14 +665,14 @@ pub(crate) fn push_value(out: &mut Vec<Segment>, v: Value) -> R<()> {
             for seg in segs {
                 match seg {
                     Segment::Lit(t) => push_lit(out, &t),
-                    u @ Segment::Unknown(_) => out.push(u),
+                    Segment::Unknown(r) => push_unknown(out, r),
                 }
             }
         }
-        Value::Unknown(r) => out.push(Segment::Unknown(r)),
+        Value::Unknown(r) => push_unknown(out, r),
         other => match other.to_text() {
             Ok(Some(t)) => push_lit(out, &t),
-            Ok(None) => out.push(Segment::Unknown(other.refs())),
+            Ok(None) => push_unknown(out, other.refs()),
             Err(m) => return Err(plain(format!("cannot interpolate: {m}"))),
         },
     }

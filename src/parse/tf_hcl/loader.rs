@@ -252,6 +252,12 @@ impl Loader<'_> {
             rel: rel.to_owned(),
             ..ModuleDef::default()
         };
+        if depth == 0 && files.is_empty() && self.out.errors.is_empty() {
+            self.out.errors.push(InputError::new(
+                &self.root_display,
+                "the directory holds no Terraform files (*.tf or *.tf.json)",
+            ));
+        }
         let (mut normal, overrides): (Vec<String>, Vec<String>) =
             files.into_iter().partition(|f| !is_override(f));
         normal.extend(overrides.iter().cloned());
