@@ -169,6 +169,19 @@ fn exponential_values_are_bounded() {
 }
 
 #[test]
+fn shared_structure_blowups_are_bounded() {
+    let mut s = String::from("locals {\n  l0 = [\"x\"]\n");
+    for i in 1..16 {
+        s.push_str(&format!("  l{i} = [local.l{0}, local.l{0}]\n", i - 1));
+    }
+    s.push_str(
+        "  big = [for i in range(99999) : local.l14]\n  e = jsonencode(local.big) == jsonencode([for i in range(99999) : local.l14])\n  d = distinct(local.big)\n  f = length(flatten(local.big))\n}\nresource \"aws_kms_key\" \"k\" {\n  description = local.e\n  tags = { d = length(local.d), f = local.f, s = length(toset(local.big)) }\n}\n",
+    );
+    let p = run(&[("main.tf", s.as_bytes())]).expect("ok");
+    assert_eq!(p.resources.len(), 1);
+}
+
+#[test]
 fn expansion_is_bounded() {
     let p = run(&[(
         "main.tf",

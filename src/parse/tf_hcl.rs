@@ -81,16 +81,28 @@ pub fn parse_file(
     })
 }
 
+/// What a parse leaves behind: the evaluator's memo and syntax trees, freed after the result
+/// is handed back.
+type Leftovers = Option<Box<dyn std::any::Any>>;
+
+/// Runs `f` on a thread with a large stack. The result is sent back as soon as it exists; the
+/// thread then frees the evaluation's memory on its own, off the caller's critical path (a
+/// large source tree leaves hundreds of thousands of small allocations).
 fn on_big_stack(
     display: &str,
-    f: impl FnOnce() -> Result<Parsed, Vec<InputError>> + Send + 'static,
+    f: impl FnOnce() -> (Result<Parsed, Vec<InputError>>, Leftovers) + Send + 'static,
 ) -> Result<Parsed, Vec<InputError>> {
+    let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("keyreach-hcl".into())
         .stack_size(STACK_BYTES)
-        .spawn(f);
+        .spawn(move || {
+            let (result, leftovers) = f();
+            let _ = tx.send(result);
+            drop(leftovers);
+        });
     match spawned {
-        Ok(handle) => handle.join().unwrap_or_else(|_| {
+        Ok(_detached) => rx.recv().unwrap_or_else(|_| {
             Err(vec![InputError::new(
                 display,
                 "internal error while reading Terraform source (please report this input)",
@@ -108,13 +120,14 @@ fn parse(
     display: &str,
     only: Option<(&str, &str)>,
     opts: &LoadOptions,
-) -> Result<Parsed, Vec<InputError>> {
+) -> (Result<Parsed, Vec<InputError>>, Leftovers) {
+    value::reset_work();
     let loaded = loader::load(dir, display, only, opts);
     if !loaded.errors.is_empty() {
         let mut errors = loaded.errors;
         errors.sort();
         errors.dedup();
-        return Err(errors);
+        return (Err(errors), None);
     }
     let facts = facts(opts);
     let mut ev = Evaluator::new(
@@ -159,14 +172,19 @@ fn parse(
                 Some(Value::List(ids)) if ids.len() == 1 => ids[0].to_text().ok().flatten(),
                 _ => None,
             });
-    Ok(Parsed {
-        resources: built.resources,
+    let mut resources = built.resources;
+    resources.sort_by(|a, b| a.id.cmp(&b.id));
+    notes.sort();
+    notes.dedup();
+    let parsed = Parsed {
+        resources,
         prior: Vec::new(),
         notes,
         account_id,
         region,
         suppressions: built.suppressions,
-    })
+    };
+    (Ok(parsed), Some(Box::new(ev)))
 }
 
 fn facts(opts: &LoadOptions) -> Facts {

@@ -61,7 +61,7 @@ pub(crate) fn data_attr(
                 return Some(Value::unknown_from(&[&template]));
             };
             let vars = match vars.as_ref() {
-                Value::Object(o) => o.fields.clone(),
+                Value::Object(o) => (*o.fields).clone(),
                 Value::Null => BTreeMap::new(),
                 other => return Some(Value::unknown_from(&[other])),
             };
@@ -214,7 +214,7 @@ fn tags_all(
         match v {
             Value::Null => {}
             Value::Object(o) => {
-                for (k, x) in &o.fields {
+                for (k, x) in o.fields.iter() {
                     fields.insert(k.clone(), x.clone());
                 }
             }
@@ -232,7 +232,21 @@ pub(crate) fn extra_attrs(r: &ResourceBlock) -> &'static [&'static str] {
         (Mode::Data, "aws_region") => &["name"],
         (Mode::Data, "aws_partition") => &["partition", "dns_suffix"],
         (Mode::Data, _) => &[],
-        (Mode::Managed, "aws_s3_bucket") => &["arn", "id", "tags_all"],
-        (Mode::Managed, _) => &["arn", "id", "tags_all"],
+        (
+            Mode::Managed,
+            "aws_iam_role"
+            | "aws_iam_user"
+            | "aws_iam_group"
+            | "aws_iam_policy"
+            | "aws_iam_instance_profile"
+            | "aws_iam_openid_connect_provider"
+            | "aws_iam_saml_provider"
+            | "aws_kms_alias"
+            | "aws_sqs_queue"
+            | "aws_sns_topic"
+            | "aws_dynamodb_table"
+            | "aws_s3_bucket",
+        ) => &["arn", "tags_all"],
+        (Mode::Managed, _) => &["tags_all"],
     }
 }

@@ -155,6 +155,50 @@ pub(crate) struct Facts {
     pub dns_suffix: String,
 }
 
+/// FxHash (the rustc hasher): memo keys are small and trusted, SipHash's DoS resistance buys
+/// nothing here and costs a noticeable share of evaluation time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// Memoisation keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Key {
@@ -172,12 +216,12 @@ pub(crate) struct Evaluator {
     pub files: Files,
     pub defs: Vec<Rc<ModuleDef>>,
     pub insts: Vec<Inst>,
-    pub children: HashMap<(usize, usize, InstKey), usize>,
+    pub children: FxMap<(usize, usize, InstKey), usize>,
     pub root_inputs: HashMap<String, (Input, Pos)>,
     pub facts: Facts,
     pub notes: Vec<(Pos, String)>,
-    memo: HashMap<Key, Rc<Value>>,
-    active: HashSet<Key>,
+    memo: FxMap<Key, Rc<Value>>,
+    active: HashSet<Key, std::hash::BuildHasherDefault<FxHasher>>,
     steps: u64,
     hops: u32,
     budget_noted: bool,
@@ -202,12 +246,12 @@ impl Evaluator {
                 iter: None,
                 depth: 0,
             }],
-            children: HashMap::new(),
+            children: FxMap::default(),
             root_inputs,
             facts,
             notes: Vec::new(),
-            memo: HashMap::new(),
-            active: HashSet::new(),
+            memo: FxMap::default(),
+            active: HashSet::default(),
             steps: 0,
             hops: 0,
             budget_noted: false,
@@ -220,7 +264,7 @@ impl Evaluator {
     }
 
     /// Notes an evaluation error at its place (or `at`) and returns an unknown value.
-    pub(crate) fn recover(&mut self, r: R<Value>, at: Pos, what: &str) -> Value {
+    pub(crate) fn recover(&mut self, r: R<Value>, at: Pos, what: impl std::fmt::Display) -> Value {
         match r {
             Ok(v) => v,
             Err(e) => {
@@ -237,6 +281,11 @@ impl Evaluator {
     pub(crate) fn def_of(&self, inst: usize) -> Option<Rc<ModuleDef>> {
         let d = self.insts.get(inst)?.def?;
         self.defs.get(d).cloned()
+    }
+
+    /// The memoised value of a key, if computed.
+    pub(crate) fn memo_get(&self, key: &Key) -> Option<Rc<Value>> {
+        self.memo.get(key).cloned()
     }
 
     /// Runs `f` once per key, with cycle and depth protection; the result is shared.
@@ -283,7 +332,7 @@ impl Evaluator {
 
     fn tick(&mut self) -> bool {
         self.steps += 1;
-        if self.steps > MAX_STEPS {
+        if self.steps > MAX_STEPS || super::value::work_exhausted() {
             if !self.budget_noted {
                 self.budget_noted = true;
                 self.note(
@@ -313,7 +362,7 @@ impl Evaluator {
                 for i in items {
                     out.push(self.eval(i, s)?);
                 }
-                Ok(Value::List(out))
+                Ok(Value::list(out))
             }
             Expr::Object(items, pos) => {
                 let mut fields = BTreeMap::new();
@@ -333,7 +382,7 @@ impl Evaluator {
                     fields.insert(key, value);
                 }
                 Ok(Value::Object(Object {
-                    fields,
+                    fields: Rc::new(fields),
                     at: Some(*pos),
                     resource: None,
                 }))
@@ -499,9 +548,9 @@ impl Evaluator {
                         Err(m) => return Err(plain(format!("for key: {m}"))),
                     };
                     if f.grouping {
-                        match map.entry(key).or_insert_with(|| Value::List(Vec::new())) {
-                            Value::List(l) => l.push(value),
-                            other => *other = Value::List(vec![value]),
+                        match map.entry(key).or_insert_with(|| Value::list(Vec::new())) {
+                            Value::List(l) => Rc::make_mut(l).push(value),
+                            other => *other = Value::list(vec![value]),
                         }
                     } else {
                         match map.entry(key) {
@@ -520,7 +569,7 @@ impl Evaluator {
             }
         }
         Ok(match f.key {
-            None => Value::List(list),
+            None => Value::list(list),
             Some(_) => Value::object(map),
         })
     }
@@ -558,14 +607,14 @@ impl Evaluator {
         match v {
             Value::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
-                for x in items {
-                    out.push(self.apply_ops(x, rest, s, pos)?);
+                for x in items.iter() {
+                    out.push(self.apply_ops(x.clone(), rest, s, pos)?);
                 }
-                Ok(Value::List(out))
+                Ok(Value::list(out))
             }
-            Value::Null => Ok(Value::List(Vec::new())),
+            Value::Null => Ok(Value::list(Vec::new())),
             u @ (Value::Unknown(_) | Value::Partial(_)) => Ok(Value::unknown_from(&[&u])),
-            other => Ok(Value::List(vec![self.apply_ops(other, rest, s, pos)?])),
+            other => Ok(Value::list(vec![self.apply_ops(other, rest, s, pos)?])),
         }
     }
 
@@ -725,8 +774,8 @@ pub(crate) fn iteration_items(v: &Value) -> Result<Option<Vec<(Value, Value)>>, 
 /// `v.name`.
 pub(crate) fn get_attr(v: Value, name: &str, pos: Pos) -> R<Value> {
     match v {
-        Value::Object(mut o) => match o.fields.remove(name) {
-            Some(x) => Ok(x),
+        Value::Object(o) => match o.fields.get(name) {
+            Some(x) => Ok(x.clone()),
             None => match o.resource {
                 Some(addr) => Ok(Value::Unknown(vec![Reference::new(addr, Some(name))])),
                 None => fail(pos, format!("object has no attribute {name:?}")),
@@ -748,7 +797,7 @@ pub(crate) fn index_value(v: Value, k: &Value, pos: Pos) -> R<Value> {
         return Ok(Value::unknown_from(&[&v, k]));
     }
     match v {
-        Value::List(mut items) => {
+        Value::List(items) => {
             let n = match k.to_number() {
                 Ok(Some(n)) => n,
                 _ => {
@@ -770,15 +819,15 @@ pub(crate) fn index_value(v: Value, k: &Value, pos: Pos) -> R<Value> {
                 );
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            Ok(items.swap_remove(n as usize))
+            Ok(items[n as usize].clone())
         }
-        Value::Object(mut o) => {
+        Value::Object(o) => {
             let key = match k.to_text() {
                 Ok(Some(t)) => t,
                 _ => return fail(pos, "an object key must be a string"),
             };
-            match o.fields.remove(&key) {
-                Some(x) => Ok(x),
+            match o.fields.get(&key) {
+                Some(x) => Ok(x.clone()),
                 None => match o.resource {
                     Some(addr) => Ok(Value::Unknown(vec![Reference::new(addr, Some(&key))])),
                     None => fail(pos, format!("no element with key {key:?}")),

@@ -81,7 +81,7 @@ impl Evaluator {
         }
         if c.expand_final {
             match args.pop() {
-                Some(Value::List(items)) => args.extend(items),
+                Some(Value::List(items)) => args.extend(items.iter().cloned()),
                 Some(other) if other.is_unknown() => return Ok(Value::unknown_from(&[&other])),
                 Some(_) => return fail(c.pos, "the last argument before ... must be a list"),
                 None => {}
@@ -158,7 +158,7 @@ impl Evaluator {
         }
         let vars = match args.get(1) {
             None | Some(Value::Null) => BTreeMap::new(),
-            Some(Value::Object(o)) => o.fields.clone(),
+            Some(Value::Object(o)) => (*o.fields).clone(),
             Some(other) if other.is_unknown() => return Ok(Value::unknown_from(&[other])),
             Some(other) => {
                 return fail(

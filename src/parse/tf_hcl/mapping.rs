@@ -468,7 +468,7 @@ pub(crate) fn tags_of(v: Option<&Value>) -> crate::model::Tags {
         None | Some(Value::Null) => Val::Known(BTreeMap::new()),
         Some(Value::Object(o)) => {
             let mut out = BTreeMap::new();
-            for (k, x) in &o.fields {
+            for (k, x) in o.fields.iter() {
                 match x {
                     Value::Null => {}
                     other => match other.to_text() {

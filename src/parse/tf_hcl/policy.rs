@@ -16,6 +16,7 @@ use crate::model::policy::{
 use crate::model::{Location, Reference, VStr, Val};
 use crate::parse::policy_json::principal_type;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Placeholder text for the i-th unknown part of a partially known string.
 fn placeholder(i: usize) -> String {
@@ -45,7 +46,7 @@ fn restore(j: &serde_json::Value, unknowns: &[&Vec<Reference>]) -> Value {
     match j {
         serde_json::Value::String(s) => restore_str(s, unknowns),
         serde_json::Value::Array(items) => {
-            Value::List(items.iter().map(|x| restore(x, unknowns)).collect())
+            Value::list(items.iter().map(|x| restore(x, unknowns)).collect())
         }
         serde_json::Value::Object(m) => {
             let mut fields = BTreeMap::new();
@@ -147,7 +148,7 @@ pub(crate) fn document_tree(body: &Value) -> Value {
     if let Some(v) = doc.id {
         fields.insert("Id".to_owned(), v);
     }
-    fields.insert("Statement".to_owned(), Value::List(doc.statements));
+    fields.insert("Statement".to_owned(), Value::list(doc.statements));
     Value::object(fields)
 }
 
@@ -208,7 +209,7 @@ fn tree_of(v: &Value) -> Tree {
         };
     };
     let statements = match tree.get("Statement") {
-        Some(Value::List(items)) => items.clone(),
+        Some(Value::List(items)) => (**items).clone(),
         Some(o @ Value::Object(_)) => vec![o.clone()],
         Some(other) => vec![Value::unknown_from(&[other])],
         None => Vec::new(),
@@ -278,7 +279,7 @@ fn statement_tree(b: &Value) -> Value {
                 continue;
             };
             let values = match c.get("values") {
-                Some(Value::List(l)) => l.clone(),
+                Some(Value::List(l)) => (**l).clone(),
                 Some(v) if v.is_unknown() => vec![v.clone()],
                 Some(Value::Null) | None => Vec::new(),
                 Some(v) => vec![v.clone()],
@@ -287,20 +288,19 @@ fn statement_tree(b: &Value) -> Value {
                 .entry(test.to_owned())
                 .or_insert_with(|| Value::object(BTreeMap::new()));
             if let Value::Object(o) = entry {
-                match o
-                    .fields
+                match Rc::make_mut(&mut o.fields)
                     .entry(var.to_owned())
-                    .or_insert_with(|| Value::List(Vec::new()))
+                    .or_insert_with(|| Value::list(Vec::new()))
                 {
-                    Value::List(existing) => existing.extend(values),
-                    other => *other = Value::List(values),
+                    Value::List(existing) => Rc::make_mut(existing).extend(values),
+                    other => *other = Value::list(values),
                 }
             }
         }
         f.insert("Condition".to_owned(), Value::object(ops));
     }
     Value::Object(super::value::Object {
-        fields: f,
+        fields: std::rc::Rc::new(f),
         at: match b {
             Value::Object(o) => o.at,
             _ => None,
@@ -322,16 +322,18 @@ fn principals_tree(blocks: Vec<&Value>) -> Option<Value> {
         let ids = p
             .get("identifiers")
             .cloned()
-            .unwrap_or(Value::List(Vec::new()));
+            .unwrap_or(Value::list(Vec::new()));
         match p.get("type") {
             Some(Value::String(t)) if t == "*" => return Some(Value::String("*".into())),
             Some(Value::String(t)) => {
                 let slot = map
                     .entry(t.clone())
-                    .or_insert_with(|| Value::List(Vec::new()));
+                    .or_insert_with(|| Value::list(Vec::new()));
                 match (slot, ids) {
-                    (Value::List(existing), Value::List(new)) => existing.extend(new),
-                    (Value::List(existing), other) => existing.push(other),
+                    (Value::List(existing), Value::List(new)) => {
+                        Rc::make_mut(existing).extend(new.iter().cloned());
+                    }
+                    (Value::List(existing), other) => Rc::make_mut(existing).push(other),
                     (other, _) => *other = Value::unknown(),
                 }
             }
@@ -534,7 +536,7 @@ fn parse_principals(v: &Value) -> Result<Principals, String> {
         Value::String(s) if s == "*" => Ok(Principals::Any),
         Value::Object(o) => {
             let mut out = Vec::new();
-            for (k, ids) in &o.fields {
+            for (k, ids) in o.fields.iter() {
                 let t = principal_type(k);
                 for id in string_list(ids)? {
                     out.push((t.clone(), id));
@@ -563,10 +565,10 @@ fn parse_conditions(v: &Value) -> Result<Vec<Condition>, String> {
         _ => return Err("expected an object of operators".into()),
     };
     let mut out = Vec::new();
-    for (op, keys) in &ops.fields {
+    for (op, keys) in ops.fields.iter() {
         match keys {
             Value::Object(k) => {
-                for (key, values) in &k.fields {
+                for (key, values) in k.fields.iter() {
                     out.push(Condition::new(op, key, string_list(values)?));
                 }
             }
@@ -619,31 +621,31 @@ mod tests {
         let st = |sid: &str, action: &str| {
             obj(vec![
                 ("sid", s(sid)),
-                ("actions", Value::List(vec![s(action)])),
+                ("actions", Value::list(vec![s(action)])),
             ])
         };
         let source = Value::Json(Box::new(document_tree(&obj(vec![(
             "statement",
-            Value::List(vec![st("A", "kms:Decrypt"), st("B", "kms:Encrypt")]),
+            Value::list(vec![st("A", "kms:Decrypt"), st("B", "kms:Encrypt")]),
         )]))));
         let over = Value::Json(Box::new(document_tree(&obj(vec![(
             "statement",
-            Value::List(vec![st("A", "kms:*")]),
+            Value::list(vec![st("A", "kms:*")]),
         )]))));
         let body = obj(vec![
-            ("source_policy_documents", Value::List(vec![source])),
-            ("override_policy_documents", Value::List(vec![over])),
+            ("source_policy_documents", Value::list(vec![source])),
+            ("override_policy_documents", Value::list(vec![over])),
             (
                 "statement",
-                Value::List(vec![obj(vec![
+                Value::list(vec![obj(vec![
                     (
                         "principals",
-                        Value::List(vec![obj(vec![
+                        Value::list(vec![obj(vec![
                             ("type", s("*")),
-                            ("identifiers", Value::List(vec![s("*")])),
+                            ("identifiers", Value::list(vec![s("*")])),
                         ])]),
                     ),
-                    ("actions", Value::List(vec![s("kms:DescribeKey")])),
+                    ("actions", Value::list(vec![s("kms:DescribeKey")])),
                 ])]),
             ),
         ]);
@@ -667,7 +669,7 @@ mod tests {
 
     #[test]
     fn unknown_statements_make_the_document_incomplete() {
-        let tree = obj(vec![("Statement", Value::List(vec![Value::unknown()]))]);
+        let tree = obj(vec![("Statement", Value::list(vec![Value::unknown()]))]);
         let (doc, _) = document(&tree, &Files::default(), &Location::file("f"));
         let Doc::Parsed(Val::Known(d)) = doc else {
             panic!("doc")

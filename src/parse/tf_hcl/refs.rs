@@ -127,22 +127,26 @@ impl Evaluator {
         if !def.variables.contains_key(name) {
             return fail(pos, format!("variable {name:?} is not declared"));
         }
+        let key = Key::Var(inst, name.to_owned());
+        if let Some(v) = self.memo_get(&key) {
+            return Ok(v);
+        }
         let what = format!("var.{name}");
-        Ok(self.memo(Key::Var(inst, name.to_owned()), pos, &what, |ev| {
+        Ok(self.memo(key, pos, &what, |ev| {
             let Some(var) = def.variables.get(name) else {
                 return Value::unknown();
             };
             let default = |ev: &mut Evaluator| -> Option<Value> {
                 let d = var.default.as_ref()?;
                 let r = ev.eval(d, &isolated(inst));
-                Some(ev.recover(r, var.pos, &format!("default of variable {name:?}")))
+                Some(ev.recover(r, var.pos, format_args!("default of variable {name:?}")))
             };
             let given: Option<Value> = match ev.insts.get(inst).and_then(|i| i.parent) {
                 None => match ev.root_inputs.get(name).cloned() {
                     Some((Input::Value(v), _)) => Some(v),
                     Some((Input::Expr(e), at)) => {
                         let r = ev.eval(&e, &isolated(inst));
-                        Some(ev.recover(r, at, &format!("value of variable {name:?}")))
+                        Some(ev.recover(r, at, format_args!("value of variable {name:?}")))
                     }
                     None => None,
                 },
@@ -160,7 +164,7 @@ impl Evaluator {
                                 isolated: false,
                             };
                             let r = ev.eval(&a.expr, &ps);
-                            Some(ev.recover(r, a.pos, &format!("module argument {name:?}")))
+                            Some(ev.recover(r, a.pos, format_args!("module argument {name:?}")))
                         }
                         None => None,
                     }
@@ -196,13 +200,15 @@ impl Evaluator {
         let Some(attr) = def.locals.get(name) else {
             return fail(pos, format!("local value {name:?} is not declared"));
         };
+        let key = Key::Local(inst, name.to_owned());
+        if let Some(v) = self.memo_get(&key) {
+            return Ok(v);
+        }
         let what = format!("local.{name}");
-        Ok(
-            self.memo(Key::Local(inst, name.to_owned()), attr.pos, &what, |ev| {
-                let r = ev.eval(&attr.expr, &Scope::module(inst));
-                ev.recover(r, attr.pos, &what)
-            }),
-        )
+        Ok(self.memo(key, attr.pos, &what, |ev| {
+            let r = ev.eval(&attr.expr, &Scope::module(inst));
+            ev.recover(r, attr.pos, &what)
+        }))
     }
 
     /// The address of a resource instance.
@@ -221,6 +227,9 @@ impl Evaluator {
         let Some(r) = def.resources.get(ri) else {
             return Rc::new(Value::Null);
         };
+        if let Some(v) = self.memo_get(&Key::Expand(inst, ri)) {
+            return v;
+        }
         let what = format!(
             "count/for_each of {}",
             self.address(inst, r, &InstKey::None)
@@ -284,12 +293,12 @@ impl Evaluator {
         };
         match &v {
             Value::Object(o) => {
-                for (k, x) in &o.fields {
+                for (k, x) in o.fields.iter() {
                     out.insert(k.clone(), x.clone());
                 }
             }
             Value::List(items) => {
-                for x in items {
+                for x in items.iter() {
                     match x.to_text() {
                         Ok(Some(t)) => {
                             out.insert(t.clone(), Value::String(t));
@@ -425,16 +434,16 @@ impl Evaluator {
         match exp {
             Value::Null => f(self, &InstKey::None, ops, s),
             Value::Number(_) | Value::Object(_) => {
-                let keys: Vec<InstKey> = Self::instance_keys(exp)
-                    .into_iter()
-                    .map(|(k, _)| k)
-                    .collect();
+                let keys: Vec<InstKey> = match ops.first() {
+                    Some(Op::Index(_)) => Vec::new(),
+                    _ => expansion_keys(exp),
+                };
                 match ops.first() {
                     Some(Op::Index(e)) => {
                         let k = self.eval(e, s)?;
                         if k.is_unknown() {
                             let attr = attr_after(&ops[1..]);
-                            let refs = keys
+                            let refs = expansion_keys(exp)
                                 .iter()
                                 .take(16)
                                 .map(|key| crate::model::Reference::new(address(self, key), attr.as_deref()))
@@ -446,11 +455,11 @@ impl Evaluator {
                                 #[allow(clippy::cast_possible_truncation)]
                                 Ok(Some(i)) if i.fract() == 0.0 && i >= 0.0 && i < *n => InstKey::Int(i as i64),
                                 _ => {
-                                    return fail(pos, format!("index {} is out of range: there are {} instances", k.to_text().ok().flatten().unwrap_or_default(), keys.len()));
+                                    return fail(pos, format!("index {} is out of range: there are {n} instances", k.to_text().ok().flatten().unwrap_or_default()));
                                 }
                             },
                             _ => match k.to_text() {
-                                Ok(Some(t)) if keys.contains(&InstKey::Str(t.clone())) => InstKey::Str(t),
+                                Ok(Some(t)) if exp.get(&t).is_some() => InstKey::Str(t),
                                 _ => {
                                     return fail(pos, format!("no instance with key {}", k.to_text().ok().flatten().unwrap_or_default()));
                                 }
@@ -463,7 +472,7 @@ impl Evaluator {
                         for key in &keys {
                             out.push(f(self, key, &ops[1..], s)?);
                         }
-                        Ok(Value::List(out))
+                        Ok(Value::list(out))
                     }
                     Some(Op::AttrSplat) => {
                         let j = attr_run_end(ops, 1);
@@ -471,7 +480,7 @@ impl Evaluator {
                         for key in &keys {
                             out.push(f(self, key, &ops[1..j], s)?);
                         }
-                        self.apply_ops(Value::List(out), &ops[j..], s, pos)
+                        self.apply_ops(Value::list(out), &ops[j..], s, pos)
                     }
                     Some(Op::Attr(a)) => fail(pos, format!("this has count or for_each: select an instance before reading {a:?} (e.g. [0] or [\"key\"])")),
                     None => {
@@ -487,7 +496,7 @@ impl Evaluator {
                             }
                         }
                         Ok(match exp {
-                            Value::Number(_) => Value::List(list),
+                            Value::Number(_) => Value::list(list),
                             _ => Value::object(map),
                         })
                     }
@@ -559,32 +568,31 @@ impl Evaluator {
         let Some(r) = def.resources.get(ri) else {
             return Rc::new(Value::unknown());
         };
+        let memo_key = Key::Attr(inst, ri, key.clone(), attr.to_owned());
+        if let Some(v) = self.memo_get(&memo_key) {
+            return v;
+        }
         let addr = self.address(inst, r, key);
         let what = format!("{addr}.{attr}");
-        self.memo(
-            Key::Attr(inst, ri, key.clone(), attr.to_owned()),
-            r.pos,
-            &what,
-            |ev| {
-                let s = ev.instance_scope(inst, ri, key);
-                if let Some(v) = computed::data_attr(ev, inst, ri, key, r, attr, &addr) {
-                    return v;
-                }
-                let configured = r.body.attr(attr).map(|a| {
-                    let res = ev.eval(&a.expr, &s);
-                    ev.recover(res, a.pos, &what)
-                });
-                if body_has_blocks(&r.body, attr) {
-                    let blocks = ev.eval_blocks(&r.body, attr, &s);
-                    return merge_blocks(configured, blocks);
-                }
-                if let Some(v) = configured {
-                    return v;
-                }
-                computed::derived_attr(ev, inst, ri, key, r, attr, &addr)
-                    .unwrap_or_else(|| Value::reference(&addr, Some(attr)))
-            },
-        )
+        self.memo(memo_key, r.pos, &what, |ev| {
+            let s = ev.instance_scope(inst, ri, key);
+            if let Some(v) = computed::data_attr(ev, inst, ri, key, r, attr, &addr) {
+                return v;
+            }
+            let configured = r.body.attr(attr).map(|a| {
+                let res = ev.eval(&a.expr, &s);
+                ev.recover(res, a.pos, &what)
+            });
+            if body_has_blocks(&r.body, attr) {
+                let blocks = ev.eval_blocks(&r.body, attr, &s);
+                return merge_blocks(configured, blocks);
+            }
+            if let Some(v) = configured {
+                return v;
+            }
+            computed::derived_attr(ev, inst, ri, key, r, attr, &addr)
+                .unwrap_or_else(|| Value::reference(&addr, Some(attr)))
+        })
     }
 
     /// Every attribute the configuration sets on a resource instance (and the computed ones
@@ -607,7 +615,7 @@ impl Evaluator {
             fields.insert(n, (*v).clone());
         }
         Value::Object(Object {
-            fields,
+            fields: Rc::new(fields),
             at: Some(r.pos),
             resource: Some(self.address(inst, r, key)),
         })
@@ -633,7 +641,7 @@ impl Evaluator {
                 let coll = match b.body.attr("for_each") {
                     Some(a) => {
                         let r = self.eval(&a.expr, s);
-                        self.recover(r, a.pos, &format!("for_each of dynamic \"{kind}\""))
+                        self.recover(r, a.pos, format_args!("for_each of dynamic \"{kind}\""))
                     }
                     None => Value::unknown(),
                 };
@@ -665,7 +673,7 @@ impl Evaluator {
                 }
             }
         }
-        Value::List(out)
+        Value::list(out)
     }
 
     /// A block body as an object: attributes, and nested blocks as lists.
@@ -673,7 +681,7 @@ impl Evaluator {
         let mut fields = BTreeMap::new();
         for a in &body.attrs {
             let r = self.eval(&a.expr, s);
-            let v = self.recover(r, a.pos, &format!("attribute {:?}", a.name));
+            let v = self.recover(r, a.pos, format_args!("attribute {:?}", a.name));
             fields.insert(a.name.clone(), v);
         }
         for k in block_kinds(body) {
@@ -682,7 +690,7 @@ impl Evaluator {
             fields.insert(k, v);
         }
         Value::Object(Object {
-            fields,
+            fields: Rc::new(fields),
             at,
             resource: None,
         })
@@ -727,6 +735,9 @@ impl Evaluator {
         let Some(c) = def.calls.get(ci) else {
             return Rc::new(Value::Null);
         };
+        if let Some(v) = self.memo_get(&Key::ModExpand(inst, ci)) {
+            return v;
+        }
         let prefix = self
             .insts
             .get(inst)
@@ -820,18 +831,23 @@ impl Evaluator {
                 ),
             );
         };
+        let key = Key::Output(child, name.to_owned());
+        if let Some(v) = self.memo_get(&key) {
+            return Ok(v);
+        }
         let what = format!("{}.{name}", self.module_target(child));
-        Ok(
-            self.memo(Key::Output(child, name.to_owned()), attr.pos, &what, |ev| {
-                let r = ev.eval(&attr.expr, &Scope::module(child));
-                ev.recover(r, attr.pos, &what)
-            }),
-        )
+        Ok(self.memo(key, attr.pos, &what, |ev| {
+            let r = ev.eval(&attr.expr, &Scope::module(child));
+            ev.recover(r, attr.pos, &what)
+        }))
     }
 
     /// The evaluated `provider` block a module instance uses for `key` (`aws`, `aws.west`),
     /// following `providers = {...}` and inheritance from the calling module; `Null` when none.
     pub(crate) fn provider_config(&mut self, inst: usize, key: &str) -> Rc<Value> {
+        if let Some(v) = self.memo_get(&Key::Provider(inst, key.to_owned())) {
+            return v;
+        }
         let what = format!("provider {key}");
         self.memo(
             Key::Provider(inst, key.to_owned()),
@@ -881,7 +897,7 @@ impl Evaluator {
             fields.insert(n, (*v).clone());
         }
         let body = Value::Object(Object {
-            fields,
+            fields: Rc::new(fields),
             at: Some(r.pos),
             resource: None,
         });
@@ -924,18 +940,31 @@ pub(crate) fn block_kinds(body: &Body) -> Vec<String> {
     out
 }
 
+/// The instance keys of an expansion, without their iteration values.
+fn expansion_keys(exp: &Value) -> Vec<InstKey> {
+    match exp {
+        Value::Null => vec![InstKey::None],
+        #[allow(clippy::cast_possible_truncation)]
+        Value::Number(n) => (0..*n as i64).map(InstKey::Int).collect(),
+        Value::Object(o) => o.fields.keys().map(|k| InstKey::Str(k.clone())).collect(),
+        _ => vec![InstKey::Unknown],
+    }
+}
+
 /// JSON syntax can give blocks of one type both as an attribute (a list of objects) and as
 /// `dynamic` blocks: the attribute's blocks come first.
 fn merge_blocks(attr: Option<Value>, blocks: Value) -> Value {
     match (attr, blocks) {
         (None, b) => b,
-        (Some(Value::List(mut a)), Value::List(b)) => {
-            a.extend(b);
-            Value::List(a)
+        (Some(Value::List(a)), Value::List(b)) => {
+            let mut out = (*a).clone();
+            out.extend(b.iter().cloned());
+            Value::list(out)
         }
-        (Some(other), Value::List(mut b)) => {
-            b.insert(0, other);
-            Value::List(b)
+        (Some(other), Value::List(b)) => {
+            let mut out = vec![other];
+            out.extend(b.iter().cloned());
+            Value::list(out)
         }
         (Some(a), _) => a,
     }

@@ -10,6 +10,7 @@ use super::eval::Evaluator;
 use super::syntax::{Expr, ObjKey};
 use super::value::{format_number, Object, Value};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Converts `v` to the type written as `ty`, applying optional-attribute defaults.
 pub(crate) fn convert(ev: &mut Evaluator, v: Value, ty: &Expr, inst: usize) -> Value {
@@ -25,10 +26,13 @@ pub(crate) fn convert(ev: &mut Evaluator, v: Value, ty: &Expr, inst: usize) -> V
                 ("list" | "set", Some(elem)) => match v {
                     Value::List(items) => {
                         let mut out: Vec<Value> = items
-                            .into_iter()
-                            .map(|x| convert(ev, x, elem, inst))
+                            .iter()
+                            .map(|x| convert(ev, x.clone(), elem, inst))
                             .collect();
-                        if c.name == "set" && out.iter().all(Value::is_wholly_known) {
+                        if c.name == "set"
+                            && out.len() <= 5_000
+                            && out.iter().all(Value::is_wholly_known)
+                        {
                             let mut seen: Vec<Value> = Vec::new();
                             out.retain(|x| {
                                 if seen.iter().any(|s| s.equals(x) == Some(true)) {
@@ -39,17 +43,18 @@ pub(crate) fn convert(ev: &mut Evaluator, v: Value, ty: &Expr, inst: usize) -> V
                                 }
                             });
                         }
-                        Value::List(out)
+                        Value::list(out)
                     }
                     other => other,
                 },
                 ("map", Some(elem)) => match v {
                     Value::Object(o) => Value::Object(Object {
-                        fields: o
-                            .fields
-                            .into_iter()
-                            .map(|(k, x)| (k, convert(ev, x, elem, inst)))
-                            .collect(),
+                        fields: Rc::new(
+                            o.fields
+                                .iter()
+                                .map(|(k, x)| (k.clone(), convert(ev, x.clone(), elem, inst)))
+                                .collect(),
+                        ),
                         ..o
                     }),
                     other => other,
@@ -59,13 +64,13 @@ pub(crate) fn convert(ev: &mut Evaluator, v: Value, ty: &Expr, inst: usize) -> V
                     other => other,
                 },
                 ("tuple", Some(Expr::Tuple(elems))) => match v {
-                    Value::List(items) => Value::List(
+                    Value::List(items) => Value::list(
                         items
-                            .into_iter()
+                            .iter()
                             .enumerate()
                             .map(|(i, x)| match elems.get(i) {
-                                Some(t) => convert(ev, x, t, inst),
-                                None => x,
+                                Some(t) => convert(ev, x.clone(), t, inst),
+                                None => x.clone(),
                             })
                             .collect(),
                     ),
@@ -95,7 +100,7 @@ fn primitive(v: Value, name: &str) -> Value {
 
 fn object(ev: &mut Evaluator, o: Object, attrs: &[(ObjKey, Expr)], inst: usize) -> Value {
     let mut fields: BTreeMap<String, Value> = BTreeMap::new();
-    let mut given = o.fields;
+    let mut given = (*o.fields).clone();
     for (k, t) in attrs {
         let name = match k {
             ObjKey::Ident(n) => n.clone(),
@@ -133,7 +138,7 @@ fn object(ev: &mut Evaluator, o: Object, attrs: &[(ObjKey, Expr)], inst: usize) 
         }
     }
     Value::Object(Object {
-        fields,
+        fields: Rc::new(fields),
         at: o.at,
         resource: o.resource,
     })

@@ -17,9 +17,50 @@
 use crate::model::{Reference, VStr, Val};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 /// Most references kept on one unknown value (the first ones are the best candidates).
 const MAX_REFS: usize = 16;
+
+/// Node visits all value traversals (equality, encoding, reference collection) may make in one
+/// evaluation. Values share structure, so a few lines of configuration can describe a value
+/// with billions of logical nodes; this budget keeps every traversal of them bounded. When it
+/// runs out, traversals answer conservatively (unknown) and the evaluator stops.
+pub(crate) const WORK_BUDGET: u64 = 300_000_000;
+
+thread_local! {
+    static WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(WORK_BUDGET) };
+}
+
+/// Resets the traversal budget (at the start of an input).
+pub(crate) fn reset_work() {
+    WORK.with(|w| w.set(WORK_BUDGET));
+}
+
+/// Spends `n` node visits; false when the budget is exhausted.
+pub(crate) fn spend(n: u64) -> bool {
+    WORK.with(|w| {
+        let left = w.get();
+        if left < n {
+            w.set(0);
+            false
+        } else {
+            w.set(left - n);
+            true
+        }
+    })
+}
+
+/// True once the traversal budget is exhausted.
+pub(crate) fn work_exhausted() -> bool {
+    WORK.with(|w| w.get() == 0)
+}
+
+/// Most nodes visited when collecting the references of one value.
+const REFS_VISITS: usize = 10_000;
+
+/// Largest value encoded to JSON text (nodes).
+const MAX_ENCODE_NODES: usize = 1_000_000;
 
 /// A place in a source file: file number in the loader's file table, 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -43,8 +84,8 @@ pub enum Value {
     Number(f64),
     /// A known string.
     String(String),
-    /// A list, tuple or set.
-    List(Vec<Value>),
+    /// A list, tuple or set (shared: cloning a value is cheap).
+    List(Rc<Vec<Value>>),
     /// An object or map.
     Object(Object),
     /// A string holding the JSON encoding of this value (`jsonencode`, policy document `json`).
@@ -69,8 +110,9 @@ pub enum Segment {
 /// attribute the configuration does not set reads as a reference to that resource).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object {
-    /// The attributes (Terraform iterates maps in lexical key order, as a `BTreeMap` does).
-    pub fields: BTreeMap<String, Value>,
+    /// The attributes (Terraform iterates maps in lexical key order, as a `BTreeMap` does);
+    /// shared, so cloning a value is cheap.
+    pub fields: Rc<BTreeMap<String, Value>>,
     /// Where the object (or block) was written, when it comes from source.
     pub at: Option<Pos>,
     /// The resource instance this object stands for, when it is one.
@@ -82,7 +124,7 @@ impl Object {
     #[must_use]
     pub fn new(fields: BTreeMap<String, Value>) -> Self {
         Self {
-            fields,
+            fields: Rc::new(fields),
             at: None,
             resource: None,
         }
@@ -102,6 +144,12 @@ impl Value {
         Value::Unknown(vec![Reference::new(target, attribute)])
     }
 
+    /// A list value.
+    #[must_use]
+    pub fn list(items: Vec<Value>) -> Self {
+        Value::List(Rc::new(items))
+    }
+
     /// An object value from fields.
     #[must_use]
     pub fn object(fields: BTreeMap<String, Value>) -> Self {
@@ -116,12 +164,21 @@ impl Value {
 
     /// True when no part of the value is unknown.
     #[must_use]
+    /// Values too large to check (more than a million nodes) count as not wholly known.
     pub fn is_wholly_known(&self) -> bool {
+        self.known_within(&mut 1_000_000)
+    }
+
+    fn known_within(&self, budget: &mut usize) -> bool {
+        if *budget == 0 || !spend(1) {
+            return false;
+        }
+        *budget -= 1;
         match self {
             Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => true,
-            Value::List(items) => items.iter().all(Value::is_wholly_known),
-            Value::Object(o) => o.fields.values().all(Value::is_wholly_known),
-            Value::Json(v) => v.is_wholly_known(),
+            Value::List(items) => items.iter().all(|v| v.known_within(budget)),
+            Value::Object(o) => o.fields.values().all(|v| v.known_within(budget)),
+            Value::Json(v) => v.known_within(budget),
             Value::Partial(_) | Value::Unknown(_) => false,
         }
     }
@@ -130,19 +187,23 @@ impl Value {
     #[must_use]
     pub fn refs(&self) -> Vec<Reference> {
         let mut out = Vec::new();
-        self.collect_refs(&mut out);
+        let mut budget = REFS_VISITS;
+        self.collect_refs(&mut out, &mut budget);
         out
     }
 
-    fn collect_refs(&self, out: &mut Vec<Reference>) {
-        if out.len() >= MAX_REFS {
+    /// Collects references, visiting at most `budget` nodes (references sit near the top of
+    /// the values that carry them; a huge known value has none worth the walk).
+    fn collect_refs(&self, out: &mut Vec<Reference>, budget: &mut usize) {
+        if out.len() >= MAX_REFS || *budget == 0 || !spend(1) {
             return;
         }
+        *budget -= 1;
         match self {
             Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
-            Value::List(items) => items.iter().for_each(|v| v.collect_refs(out)),
-            Value::Object(o) => o.fields.values().for_each(|v| v.collect_refs(out)),
-            Value::Json(v) => v.collect_refs(out),
+            Value::List(items) => items.iter().for_each(|v| v.collect_refs(out, budget)),
+            Value::Object(o) => o.fields.values().for_each(|v| v.collect_refs(out, budget)),
+            Value::Json(v) => v.collect_refs(out, budget),
             Value::Partial(segs) => {
                 for s in segs {
                     if let Segment::Unknown(r) = s {
@@ -158,8 +219,9 @@ impl Value {
     #[must_use]
     pub fn unknown_from(values: &[&Value]) -> Value {
         let mut out = Vec::new();
+        let mut budget = REFS_VISITS;
         for v in values {
-            v.collect_refs(&mut out);
+            v.collect_refs(&mut out, &mut budget);
         }
         Value::Unknown(order_refs(out))
     }
@@ -257,6 +319,14 @@ impl Value {
     /// Known equality: `None` when unknown parts decide it.
     #[must_use]
     pub fn equals(&self, other: &Value) -> Option<bool> {
+        self.equals_within(other, &mut 1_000_000)
+    }
+
+    fn equals_within(&self, other: &Value, budget: &mut usize) -> Option<bool> {
+        if *budget == 0 || !spend(1) {
+            return None;
+        }
+        *budget -= 1;
         match (self, other) {
             (Value::Unknown(_) | Value::Partial(_), _)
             | (_, Value::Unknown(_) | Value::Partial(_)) => None,
@@ -274,12 +344,15 @@ impl Value {
             (Value::Number(a), Value::Number(b)) => Some(a == b),
             (Value::String(a), Value::String(b)) => Some(a == b),
             (Value::List(a), Value::List(b)) => {
+                if Rc::ptr_eq(a, b) && self.is_wholly_known() {
+                    return Some(true);
+                }
                 if a.len() != b.len() {
                     return Some(false);
                 }
                 let mut all = Some(true);
-                for (x, y) in a.iter().zip(b) {
-                    match x.equals(y) {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    match x.equals_within(y, budget) {
                         Some(false) => return Some(false),
                         None => all = None,
                         Some(true) => {}
@@ -295,7 +368,7 @@ impl Value {
                 }
                 let mut all = Some(true);
                 for (x, y) in a.fields.values().zip(b.fields.values()) {
-                    match x.equals(y) {
+                    match x.equals_within(y, budget) {
                         Some(false) => return Some(false),
                         None => all = None,
                         Some(true) => {}
@@ -311,6 +384,13 @@ impl Value {
     /// encoded string.
     #[must_use]
     pub fn to_json(&self) -> Option<serde_json::Value> {
+        if self.size_at_most(MAX_ENCODE_NODES) >= MAX_ENCODE_NODES {
+            return None;
+        }
+        self.to_json_inner()
+    }
+
+    fn to_json_inner(&self) -> Option<serde_json::Value> {
         Some(match self {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -319,13 +399,13 @@ impl Value {
             Value::List(items) => serde_json::Value::Array(
                 items
                     .iter()
-                    .map(Value::to_json)
+                    .map(Value::to_json_inner)
                     .collect::<Option<Vec<_>>>()?,
             ),
             Value::Object(o) => {
                 let mut m = serde_json::Map::new();
-                for (k, v) in &o.fields {
-                    m.insert(k.clone(), v.to_json()?);
+                for (k, v) in o.fields.iter() {
+                    m.insert(k.clone(), v.to_json_inner()?);
                 }
                 serde_json::Value::Object(m)
             }
@@ -343,7 +423,7 @@ impl Value {
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(items) => {
-                Value::List(items.iter().map(Value::from_json).collect())
+                Value::list(items.iter().map(Value::from_json).collect())
             }
             serde_json::Value::Object(m) => Value::object(
                 m.iter()
@@ -377,6 +457,9 @@ impl Value {
         let mut stack = vec![self];
         while let Some(v) = stack.pop() {
             n += 1;
+            if !spend(1) {
+                return limit;
+            }
             if n >= limit {
                 return n;
             }
@@ -504,22 +587,22 @@ mod tests {
         assert_eq!(a.equals(&Value::String("x".into())), Some(true));
         assert_eq!(a.equals(&Value::Number(1.0)), Some(false));
         assert_eq!(a.equals(&Value::unknown()), None);
-        let l1 = Value::List(vec![Value::Bool(true), Value::unknown()]);
-        let l2 = Value::List(vec![Value::Bool(false), Value::unknown()]);
+        let l1 = Value::list(vec![Value::Bool(true), Value::unknown()]);
+        let l2 = Value::list(vec![Value::Bool(false), Value::unknown()]);
         assert_eq!(l1.equals(&l2), Some(false));
         assert_eq!(l1.equals(&l1.clone()), None);
     }
 
     #[test]
     fn json_strings_compare_by_encoding() {
-        let j = Value::Json(Box::new(Value::List(vec![Value::Number(1.0)])));
+        let j = Value::Json(Box::new(Value::list(vec![Value::Number(1.0)])));
         assert_eq!(j.equals(&Value::String("[1]".into())), Some(true));
         assert_eq!(j.to_text(), Ok(Some("[1]".into())));
     }
 
     #[test]
     fn references_are_kept_and_ordered() {
-        let v = Value::List(vec![
+        let v = Value::list(vec![
             Value::reference("data.aws_caller_identity.current", Some("account_id")),
             Value::reference("aws_iam_role.app", Some("arn")),
         ]);

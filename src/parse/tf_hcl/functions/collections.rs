@@ -88,7 +88,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             other => Err(format!("cannot take the length of {}", other.type_name())),
         },
         "keys" => match arg(args, 0)? {
-            Value::Object(o) => Ok(Value::List(
+            Value::Object(o) => Ok(Value::list(
                 o.fields.keys().map(|k| Value::String(k.clone())).collect(),
             )),
             v if v.is_unknown() => Ok(unknown(args)),
@@ -98,7 +98,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             )),
         },
         "values" => match arg(args, 0)? {
-            Value::Object(o) => Ok(Value::List(o.fields.values().cloned().collect())),
+            Value::Object(o) => Ok(Value::list(o.fields.values().cloned().collect())),
             v if v.is_unknown() => Ok(unknown(args)),
             other => Err(format!(
                 "values() needs a map or object, found {}",
@@ -111,7 +111,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 match a {
                     Value::Null => {}
                     Value::Object(o) => {
-                        for (k, v) in &o.fields {
+                        for (k, v) in o.fields.iter() {
                             fields.insert(k.clone(), v.clone());
                         }
                     }
@@ -135,29 +135,25 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 }
                 check_size(&out)?;
             }
-            Ok(Value::List(out))
+            Ok(Value::list(out))
         }
         "flatten" => {
             let mut out = Vec::new();
             if !flatten_into(arg(args, 0)?, &mut out, 0)? {
                 return Ok(unknown(args));
             }
-            Ok(Value::List(out))
+            Ok(Value::list(out))
         }
         "distinct" | "toset" => {
             let Some(items) = list(arg(args, 0)?)? else {
                 return Ok(unknown(args));
             };
             let mut out: Vec<Value> = Vec::new();
-            for x in items {
-                if x.is_unknown() || !out.iter().any(|o| o.equals(x) == Some(true)) {
-                    out.push(x.clone());
-                }
-            }
+            dedup_into(&mut out, items)?;
             if name == "toset" && out.iter().all(|v| matches!(v, Value::String(_))) {
                 out.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             }
-            Ok(Value::List(out))
+            Ok(Value::list(out))
         }
         "tolist" => match arg(args, 0)? {
             v @ Value::List(_) => Ok(v.clone()),
@@ -249,13 +245,13 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                     None => return Ok(unknown(args)),
                 }
             }
-            Ok(Value::List(Vec::new()))
+            Ok(Value::list(Vec::new()))
         }
         "compact" => {
             let Some(items) = list(arg(args, 0)?)? else {
                 return Ok(unknown(args));
             };
-            Ok(Value::List(
+            Ok(Value::list(
                 items
                     .iter()
                     .filter(|x| {
@@ -329,10 +325,10 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 .map(|i| Value::String(texts[i].clone()))
                 .collect();
             known.extend(unknowns);
-            Ok(Value::List(known))
+            Ok(Value::list(known))
         }
         "reverse" => match list(arg(args, 0)?)? {
-            Some(items) => Ok(Value::List(items.iter().rev().cloned().collect())),
+            Some(items) => Ok(Value::list(items.iter().rev().cloned().collect())),
             None => Ok(unknown(args)),
         },
         "setunion" => {
@@ -341,14 +337,10 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 let Some(items) = list(a)? else {
                     return Ok(unknown(args));
                 };
-                for x in items {
-                    if x.is_unknown() || !out.iter().any(|o| o.equals(x) == Some(true)) {
-                        out.push(x.clone());
-                    }
-                }
+                dedup_into(&mut out, items)?;
                 check_size(&out)?;
             }
-            Ok(Value::List(out))
+            Ok(Value::list(out))
         }
         "slice" => {
             let Some(items) = list(arg(args, 0)?)? else {
@@ -366,7 +358,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                     items.len()
                 ));
             }
-            Ok(Value::List(items[a..b].to_vec()))
+            Ok(Value::list(items[a..b].to_vec()))
         }
         // Wholly known arguments from here on.
         "index" => {
@@ -388,12 +380,12 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 let s = s?;
                 out.retain(|x| s.iter().any(|y| y.equals(x) == Some(true)));
             }
-            Ok(Value::List(out))
+            Ok(Value::list(out))
         }
         "setsubtract" => {
             let a = list(arg(args, 0)?)?.cloned().unwrap_or_default();
             let b = list(arg(args, 1)?)?.cloned().unwrap_or_default();
-            Ok(Value::List(
+            Ok(Value::list(
                 a.into_iter()
                     .filter(|x| !b.iter().any(|y| y.equals(x) == Some(true)))
                     .collect(),
@@ -416,7 +408,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 }
                 acc = next;
             }
-            Ok(Value::List(acc.into_iter().map(Value::List).collect()))
+            Ok(Value::list(acc.into_iter().map(Value::list).collect()))
         }
         "chunklist" => {
             let items = list(arg(args, 0)?)?.cloned().unwrap_or_default();
@@ -424,10 +416,10 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let n = n as usize;
             if n == 0 {
-                return Ok(Value::List(vec![Value::List(items)]));
+                return Ok(Value::list(vec![Value::list(items)]));
             }
-            Ok(Value::List(
-                items.chunks(n).map(|c| Value::List(c.to_vec())).collect(),
+            Ok(Value::list(
+                items.chunks(n).map(|c| Value::list(c.to_vec())).collect(),
             ))
         }
         "transpose" => {
@@ -435,13 +427,13 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
                 return Err("transpose() needs a map of lists".into());
             };
             let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-            for (k, v) in &o.fields {
+            for (k, v) in o.fields.iter() {
                 for s in string_items(v)? {
                     out.entry(s).or_default().push(Value::String(k.clone()));
                 }
             }
             Ok(Value::object(
-                out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
+                out.into_iter().map(|(k, v)| (k, Value::list(v))).collect(),
             ))
         }
         "matchkeys" => {
@@ -451,7 +443,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             if vals.len() != keys.len() {
                 return Err("values and keys must have the same length".into());
             }
-            Ok(Value::List(
+            Ok(Value::list(
                 vals.into_iter()
                     .zip(keys)
                     .filter(|(_, k)| search.iter().any(|s| s.equals(k) == Some(true)))
@@ -513,6 +505,43 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
     }
 }
 
+/// Appends the items not already in `out` (unknown items are always kept). Strings use a hash
+/// set; other values are compared pairwise, which is refused for very long lists.
+fn dedup_into(out: &mut Vec<Value>, items: &[Value]) -> Result<(), String> {
+    let all_strings = out
+        .iter()
+        .chain(items)
+        .all(|v| matches!(v, Value::String(_)) || v.is_unknown());
+    if all_strings {
+        let mut seen: std::collections::HashSet<String> = out
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        for x in items {
+            match x.as_str() {
+                Some(s) => {
+                    if seen.insert(s.to_owned()) {
+                        out.push(x.clone());
+                    }
+                }
+                None => out.push(x.clone()),
+            }
+        }
+        return Ok(());
+    }
+    if out.len() + items.len() > 5_000 {
+        return Err(
+            "set operations on more than 5000 non-string elements are not evaluated".into(),
+        );
+    }
+    for x in items {
+        if x.is_unknown() || !out.iter().any(|o| o.equals(x) == Some(true)) {
+            out.push(x.clone());
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::cast_precision_loss)]
 fn len(n: usize) -> Value {
     Value::Number(n as f64)
@@ -525,7 +554,7 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>, depth: usize) -> Result<bool, S
     }
     match v {
         Value::List(items) => {
-            for x in items {
+            for x in items.iter() {
                 match x {
                     Value::List(_) => {
                         if !flatten_into(x, out, depth + 1)? {
@@ -582,7 +611,7 @@ fn range(args: &[Value]) -> Result<Value, String> {
         }
         x += step;
     }
-    Ok(Value::List(out))
+    Ok(Value::list(out))
 }
 
 #[cfg(test)]
@@ -604,17 +633,17 @@ mod tests {
     #[test]
     fn unknown_elements_are_kept() {
         let u = Value::reference("aws_iam_role.a", Some("arn"));
-        let l = Value::List(vec![s("x"), u.clone(), s("x"), s("")]);
+        let l = Value::list(vec![s("x"), u.clone(), s("x"), s("")]);
         assert_eq!(
             val(call("distinct", std::slice::from_ref(&l))),
-            Value::List(vec![s("x"), u.clone(), s("")])
+            Value::list(vec![s("x"), u.clone(), s("")])
         );
         assert_eq!(
             val(call("compact", std::slice::from_ref(&l))),
-            Value::List(vec![s("x"), u.clone(), s("x")])
+            Value::list(vec![s("x"), u.clone(), s("x")])
         );
         assert_eq!(val(call("length", &[l])), Value::Number(4.0));
-        assert!(val(call("concat", &[Value::List(vec![]), u.clone()])).is_unknown());
+        assert!(val(call("concat", &[Value::list(vec![]), u.clone()])).is_unknown());
         assert!(val(call("coalesce", &[u, s("a")])).is_unknown());
     }
 
@@ -623,8 +652,8 @@ mod tests {
         let m = val(call(
             "zipmap",
             &[
-                Value::List(vec![s("a"), s("b")]),
-                Value::List(vec![s("1"), s("2")]),
+                Value::list(vec![s("a"), s("b")]),
+                Value::list(vec![s("1"), s("2")]),
             ],
         ));
         assert_eq!(val(call("lookup", &[m.clone(), s("b")])), s("2"));
@@ -633,7 +662,7 @@ mod tests {
         assert_eq!(
             val(call(
                 "element",
-                &[Value::List(vec![s("a"), s("b")]), Value::Number(3.0)]
+                &[Value::list(vec![s("a"), s("b")]), Value::Number(3.0)]
             )),
             s("b")
         );
@@ -641,13 +670,13 @@ mod tests {
 
     #[test]
     fn flatten_merge_contains() {
-        let nested = Value::List(vec![
-            Value::List(vec![s("a"), Value::List(vec![s("b")])]),
+        let nested = Value::list(vec![
+            Value::list(vec![s("a"), Value::list(vec![s("b")])]),
             s("c"),
         ]);
         assert_eq!(
             val(call("flatten", &[nested])),
-            Value::List(vec![s("a"), s("b"), s("c")])
+            Value::list(vec![s("a"), s("b"), s("c")])
         );
         let a = Value::object([("x".to_owned(), s("1"))].into_iter().collect());
         let b = Value::object(
@@ -658,12 +687,12 @@ mod tests {
         let m = val(call("merge", &[a, Value::Null, b]));
         assert_eq!(m.get("x"), Some(&s("2")));
         assert_eq!(
-            val(call("contains", &[Value::List(vec![s("a")]), s("a")])),
+            val(call("contains", &[Value::list(vec![s("a")]), s("a")])),
             Value::Bool(true)
         );
         assert!(val(call(
             "contains",
-            &[Value::List(vec![Value::unknown()]), s("a")]
+            &[Value::list(vec![Value::unknown()]), s("a")]
         ))
         .is_unknown());
         assert!(matches!(call("nosuch", &[]), Outcome::Unsupported));
@@ -677,7 +706,7 @@ mod tests {
         assert_eq!(val(call("jsondecode", &[j])), v);
         assert_eq!(
             val(call("jsondecode", &[s("{\"a\":[1]}")])).get("a"),
-            Some(&Value::List(vec![Value::Number(1.0)]))
+            Some(&Value::list(vec![Value::Number(1.0)]))
         );
     }
 }

@@ -30,7 +30,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             let sep = text_arg(args, 0)?;
             let t = text_arg(args, 1)?;
             if sep.is_empty() {
-                return Ok(Value::List(
+                return Ok(Value::list(
                     t.chars().map(|c| Value::String(c.to_string())).collect(),
                 ));
             }
@@ -41,7 +41,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             if parts.len() > MAX_ITEMS {
                 return Err(format!("more than {MAX_ITEMS} parts"));
             }
-            Ok(Value::List(parts))
+            Ok(Value::list(parts))
         })(),
         "replace" => (|| {
             let t = text_arg(args, 0)?;
@@ -204,7 +204,7 @@ fn formatlist(args: &[Value]) -> Result<Value, String> {
             .collect();
         out.push(Value::String(format(&f, &row)?));
     }
-    Ok(Value::List(out))
+    Ok(Value::list(out))
 }
 
 /// Terraform's `format`: Go-style verbs `%s %d %f %q %v %t %x %e %g %%`, flags, width,
@@ -437,12 +437,12 @@ mod tests {
             Outcome::Unsupported => panic!("unsupported {n}"),
         };
         assert_eq!(
-            out("join", &[v(","), Value::List(vec![v("a"), v("b")])]),
+            out("join", &[v(","), Value::list(vec![v("a"), v("b")])]),
             v("a,b")
         );
         assert_eq!(
             out("split", &[v(","), v("a,b")]),
-            Value::List(vec![v("a"), v("b")])
+            Value::list(vec![v("a"), v("b")])
         );
         assert_eq!(out("replace", &[v("a-b-c"), v("-"), v("_")]), v("a_b_c"));
         assert!(matches!(
@@ -465,9 +465,9 @@ mod tests {
         assert_eq!(
             out(
                 "formatlist",
-                &[v("%s-x"), Value::List(vec![v("a"), v("b")])]
+                &[v("%s-x"), Value::list(vec![v("a"), v("b")])]
             ),
-            Value::List(vec![v("a-x"), v("b-x")])
+            Value::list(vec![v("a-x"), v("b-x")])
         );
     }
 }
