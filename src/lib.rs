@@ -12,6 +12,8 @@ pub mod finding;
 pub mod model;
 pub mod parse;
 pub mod report;
+#[doc(hidden)]
+pub mod synth;
 
 use anyhow::Context as _;
 use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
@@ -100,8 +102,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
             let opts = load_options(&args.input)?;
             let (estate, errors) = parse::load(&args.input.inputs, &opts);
             report_input_errors(&errors);
-            serde_json::to_writer_pretty(&mut *out, &estate)?;
-            writeln!(out)?;
+            let inv = report::inventory::build(&estate);
+            match args.format {
+                cli::Format::Json => report::inventory::render_json(&inv, out)?,
+                cli::Format::Table => report::inventory::render_table(&inv, out)?,
+                cli::Format::Markdown | cli::Format::Sarif => {
+                    anyhow::bail!(
+                        "inventory is printed as a table or as JSON (--format table|json)"
+                    )
+                }
+            }
             Ok(if errors.is_empty() {
                 ExitStatus::Success
             } else {

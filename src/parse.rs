@@ -87,26 +87,26 @@ pub fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
 pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
-        // Peek at top-level keys without building the whole tree twice: parse once here, the
-        // parser re-parses; detection of a 10k-resource plan costs a few milliseconds.
-        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(trimmed) {
-            Ok(map) => {
-                if map.contains_key("format_version")
-                    && (map.contains_key("planned_values")
-                        || map.contains_key("resource_changes")
-                        || map.contains_key("terraform_version")
-                        || map.contains_key("prior_state")
-                        || map.contains_key("configuration"))
+        // Only the top-level keys matter: values are skipped without being built, so
+        // detecting a large plan costs a fraction of parsing it.
+        match serde_json::from_str::<TopLevelKeys>(trimmed) {
+            Ok(top) => {
+                if top.format_version.is_some()
+                    && (top.planned_values.is_some()
+                        || top.resource_changes.is_some()
+                        || top.terraform_version.is_some()
+                        || top.prior_state.is_some()
+                        || top.configuration.is_some())
                 {
                     return Ok(InputKind::Tfplan);
                 }
-                if map.contains_key("Resources")
-                    || map.contains_key("AWSTemplateFormatVersion")
-                    || map.contains_key("Transform")
+                if top.resources.is_some()
+                    || top.template_version.is_some()
+                    || top.transform.is_some()
                 {
                     return Ok(InputKind::Cfn);
                 }
-                if map.contains_key("resource") || map.contains_key("module") {
+                if top.resource.is_some() || top.module.is_some() {
                     return Ok(InputKind::Hcl);
                 }
                 return Err(not_an_input(display, "a JSON document"));
@@ -139,6 +139,25 @@ pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
     Err(not_an_input(display, "this file"))
 }
 
+/// The top-level keys that tell the input kinds apart; every value is skipped unbuilt.
+#[derive(serde::Deserialize)]
+struct TopLevelKeys {
+    format_version: Option<serde::de::IgnoredAny>,
+    planned_values: Option<serde::de::IgnoredAny>,
+    resource_changes: Option<serde::de::IgnoredAny>,
+    terraform_version: Option<serde::de::IgnoredAny>,
+    prior_state: Option<serde::de::IgnoredAny>,
+    configuration: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "Resources")]
+    resources: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    template_version: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "Transform")]
+    transform: Option<serde::de::IgnoredAny>,
+    resource: Option<serde::de::IgnoredAny>,
+    module: Option<serde::de::IgnoredAny>,
+}
+
 fn not_an_input(display: &str, what: &str) -> InputError {
     InputError::new(
         display,
@@ -160,6 +179,14 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
     estate.context.region.clone_from(&opts.region);
     estate.context.org_id.clone_from(&opts.org_id);
     estate.context.domain_tags.clone_from(&opts.domain_tags);
+    // Templates and source name the deploying account through `AWS::AccountId` or
+    // `data.aws_caller_identity`; without `--account-id` they get the same placeholder the
+    // engine uses, so `arn:aws:iam::<account>:root` still names the deploying account rather
+    // than an unknown principal.
+    let mut source_opts = opts.clone();
+    if source_opts.account_id.is_none() {
+        source_opts.account_id = Some(crate::analysis::principals::DEPLOYING_ACCOUNT.to_owned());
+    }
     let mut errors = Vec::new();
     let mut plans: Vec<Parsed> = Vec::new();
     let mut templates: Vec<SourceFile> = Vec::new();
@@ -175,7 +202,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
                 ));
                 continue;
             }
-            match tf_hcl::parse_dir(path, &display, opts) {
+            match tf_hcl::parse_dir(path, &display, &source_opts) {
                 Ok(p) => sources.push(p),
                 Err(e) => errors.extend(e),
             }
@@ -208,7 +235,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
                 path: path.clone(),
                 text,
             }),
-            InputKind::Hcl => match tf_hcl::parse_file(path, &display, &text, opts) {
+            InputKind::Hcl => match tf_hcl::parse_file(path, &display, &text, &source_opts) {
                 Ok(p) => sources.push(p),
                 Err(e) => errors.extend(e),
             },
@@ -216,7 +243,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> (Estate, Vec<InputError>)
     }
 
     if !templates.is_empty() {
-        let (parsed, errs) = cfn::parse_all(&templates, opts);
+        let (parsed, errs) = cfn::parse_all(&templates, &source_opts);
         estate.extend(parsed);
         errors.extend(errs);
     }

@@ -1,6 +1,7 @@
 //! Renderers: the report as a table, JSON, Markdown or SARIF. Renderers write to a
 //! `&mut dyn Write` and never print.
 
+pub mod inventory;
 pub mod json;
 pub mod table;
 

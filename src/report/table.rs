@@ -1,15 +1,117 @@
-//! The human-readable table, grouped by domain.
+//! The human-readable table, grouped by domain: keys and stores, then one row per principal
+//! with read / write / admin, a mark for conditional access, and the evidence. The table is
+//! wrapped to the terminal width (or `COLUMNS`, or 120 columns when not on a terminal, so
+//! output stays byte-identical in CI).
 
-use crate::analysis::result::Report;
+use crate::analysis::result::{Capability, Report};
 use std::io::Write;
+use tabled::builder::Builder;
+use tabled::settings::peaker::Priority;
+use tabled::settings::{Style, Width};
+
+/// Terminal width used for wrapping.
+#[must_use]
+pub fn terminal_width() -> usize {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
+        return w.max(40);
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+            return usize::from(w).max(40);
+        }
+    }
+    120
+}
+
+fn mark(c: Capability) -> &'static str {
+    match c {
+        Capability::Yes => "yes",
+        Capability::Conditional => "cond*",
+        Capability::No => "-",
+    }
+}
 
 /// Writes the table.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let width = terminal_width();
+    if report.domains.is_empty() {
+        writeln!(
+            out,
+            "No data domains: the inputs hold no KMS keys and no data stores."
+        )?;
+    }
+    let mut any_conditional = false;
     for d in &report.domains {
-        writeln!(out, "domain {}", d.name)?;
+        writeln!(out, "DOMAIN {}", d.name)?;
+        writeln!(out, "  keys:   {}", d.keys.join(", "))?;
+        if d.stores.is_empty() {
+            writeln!(out, "  stores: (none in the input)")?;
+        }
+        for (i, s) in d.stores.iter().enumerate() {
+            let label = if i == 0 { "  stores:" } else { "         " };
+            writeln!(out, "{label} {} ({}) -> {}", s.id, s.type_name, s.key)?;
+        }
+        if d.access.is_empty() {
+            writeln!(out, "  nobody can read, write or administer this domain\n")?;
+            continue;
+        }
+        let mut b = Builder::default();
+        b.push_record(["principal", "kind", "read", "write", "admin", "via"]);
+        for a in &d.access {
+            any_conditional |= [a.read, a.write, a.admin].contains(&Capability::Conditional);
+            b.push_record([
+                a.principal.clone(),
+                format!("{:?}", a.kind).to_lowercase(),
+                mark(a.read).to_owned(),
+                mark(a.write).to_owned(),
+                mark(a.admin).to_owned(),
+                a.via.join("\n"),
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::sharp());
+        t.with(
+            Width::wrap(width)
+                .keep_words(true)
+                .priority(Priority::max(true)),
+        );
+        writeln!(out, "{t}\n")?;
+    }
+    if any_conditional {
+        writeln!(
+            out,
+            "cond* = allowed only when a condition the input does not decide holds (a condition, a value unknown until apply, a policy outside the input)\n"
+        )?;
+    }
+    let findings: Vec<_> = report.findings.iter().collect();
+    if findings.is_empty() {
+        writeln!(out, "No findings.")?;
+    } else {
+        writeln!(out, "FINDINGS ({})", findings.len())?;
+        let mut b = Builder::default();
+        b.push_record(["severity", "rule", "resource", "message"]);
+        for f in findings {
+            let sev = if f.suppressed.is_some() {
+                format!("{} (suppressed)", f.severity)
+            } else {
+                f.severity.to_string()
+            };
+            b.push_record([sev, f.rule.clone(), f.resource.clone(), f.message.clone()]);
+        }
+        let mut t = b.build();
+        t.with(Style::sharp());
+        t.with(
+            Width::wrap(width)
+                .keep_words(true)
+                .priority(Priority::max(true)),
+        );
+        writeln!(out, "{t}")?;
     }
     Ok(())
 }

@@ -1,0 +1,853 @@
+//! Per-key access: which principals can call which KMS actions on a key, directly, through
+//! IAM delegation, through grants, and through chains of role assumption.
+//!
+//! The cost stays near-linear in the size of the graph: candidates per key come from the key
+//! policy, the grants and an index of identity policies that may grant KMS (never all
+//! principals × all keys unless a policy is open to `*`), and role chains are followed by one
+//! monotone worklist pass per key over the reverse assume-role edges — no per-pair path query.
+
+use super::eval::{
+    self, AccessPath, Decision, EvalContext, GrantCtx, KeyCtx, LabeledDoc, Layer, PrincipalCtx,
+    RoleCtx,
+};
+use super::link::{DocState, Links};
+use super::principals::{arn_account_any, org_policies, Universe};
+use super::result::{Capability, PrincipalKind};
+use crate::model::{Estate, Kind, KmsKey, OrgPolicyType, PolicyDocument, Principals, Val};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Actions that give `read`.
+pub const READ: &[&str] = &["Decrypt", "ReEncryptFrom", "DeriveSharedSecret"];
+/// Actions that give `write`.
+pub const WRITE: &[&str] = &[
+    "Encrypt",
+    "ReEncryptTo",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "Sign",
+    "GenerateMac",
+];
+/// Actions that give `admin`.
+pub const ADMIN: &[&str] = &[
+    "PutKeyPolicy",
+    "CreateGrant",
+    "ReplicateKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "DisableKey",
+    "EnableKey",
+    "EnableKeyRotation",
+    "DisableKeyRotation",
+    "RotateKeyOnDemand",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
+    "TagResource",
+    "UntagResource",
+    "CreateAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "UpdateKeyDescription",
+    "UpdatePrimaryRegion",
+    "RevokeGrant",
+];
+
+/// Capability class of an action index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Read.
+    Read = 0,
+    /// Write.
+    Write = 1,
+    /// Admin.
+    Admin = 2,
+}
+
+/// All evaluated actions, read first, then write, then admin.
+pub fn all_actions() -> impl Iterator<Item = (&'static str, Class)> {
+    READ.iter()
+        .map(|a| (*a, Class::Read))
+        .chain(WRITE.iter().map(|a| (*a, Class::Write)))
+        .chain(ADMIN.iter().map(|a| (*a, Class::Admin)))
+}
+
+fn action_count() -> usize {
+    READ.len() + WRITE.len() + ADMIN.len()
+}
+
+/// One principal's access to one key (or domain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acc {
+    /// Capability per action, in [`all_actions`] order.
+    pub caps: Vec<Capability>,
+    /// Evidence per class (read, write, admin).
+    pub via: [Vec<String>; 3],
+}
+
+impl Acc {
+    fn new() -> Self {
+        Self {
+            caps: vec![Capability::No; action_count()],
+            via: [Vec::new(), Vec::new(), Vec::new()],
+        }
+    }
+
+    /// The class capability: the strongest of its actions.
+    #[must_use]
+    pub fn class(&self, c: Class) -> Capability {
+        all_actions()
+            .zip(&self.caps)
+            .filter(|((_, cl), _)| *cl == c)
+            .map(|(_, cap)| *cap)
+            .max()
+            .unwrap_or(Capability::No)
+    }
+
+    /// Any capability other than `no`.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.caps.iter().any(|c| *c != Capability::No)
+    }
+
+    /// Joins `other` into `self`; returns true when something grew.
+    pub fn join(&mut self, other: &Acc) -> bool {
+        let before = [
+            self.class(Class::Read),
+            self.class(Class::Write),
+            self.class(Class::Admin),
+        ];
+        let mut grew = false;
+        for (a, b) in self.caps.iter_mut().zip(&other.caps) {
+            if *b > *a {
+                *a = *b;
+                grew = true;
+            }
+        }
+        for (i, c) in [Class::Read, Class::Write, Class::Admin]
+            .into_iter()
+            .enumerate()
+        {
+            if self.class(c) > before[i] || (self.via[i].is_empty() && !other.via[i].is_empty()) {
+                self.via[i].clone_from(&other.via[i]);
+            }
+        }
+        grew
+    }
+}
+
+/// Owned grant facts: label, grantee ARN, grantee id, operations, constrained.
+type GrantData = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<Vec<String>>,
+    bool,
+);
+
+/// An assume-role edge, stored on the role: who can become it.
+#[derive(Debug, Clone)]
+struct Edge {
+    caller: usize,
+    cap: Capability,
+    evidence: Vec<String>,
+}
+
+/// The engine state shared by every key.
+pub struct Engine<'e> {
+    estate: &'e Estate,
+    links: &'e Links,
+    /// The principals.
+    pub universe: Universe<'e>,
+    key_candidates: BTreeMap<usize, Vec<usize>>,
+    trust_candidates: BTreeMap<usize, Vec<usize>>,
+    wildcard_kms: Vec<usize>,
+    default_docs: BTreeMap<String, PolicyDocument>,
+    rcps: Vec<(String, &'e PolicyDocument)>,
+}
+
+fn default_key_policy(partition: &str, account: &str) -> PolicyDocument {
+    crate::parse::policy_json::parse_policy(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "Enable IAM User Permissions (default key policy)",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:{partition}:iam::{account}:root")},
+            "Action": "kms:*",
+            "Resource": "*"}]}),
+        None,
+    )
+    .unwrap_or_default()
+}
+
+/// The effective key policy of a key: set by a separate key-policy resource, by the key
+/// itself, or the default policy when none is set.
+pub enum KeyPolicyState<'a> {
+    /// A policy in the input.
+    Known(&'a PolicyDocument, String),
+    /// The default key policy (root account, `kms:*`).
+    Default,
+    /// Not known before apply.
+    Unknown,
+}
+
+/// The effective key policy of key resource `k`.
+#[must_use]
+pub fn key_policy<'a>(estate: &'a Estate, links: &Links, k: usize) -> KeyPolicyState<'a> {
+    if let Some(&p) = links.policy_resource_of_key.get(&k) {
+        if let Kind::KeyPolicy(kp) = &estate.resources[p].kind {
+            return match links.resolve_doc(estate, &kp.policy) {
+                DocState::Known(d) => {
+                    KeyPolicyState::Known(d, format!("key policy {}", estate.resources[p].id))
+                }
+                DocState::Unknown => KeyPolicyState::Unknown,
+            };
+        }
+    }
+    let Kind::Key(key) = &estate.resources[k].kind else {
+        return KeyPolicyState::Unknown;
+    };
+    match &key.policy {
+        None => KeyPolicyState::Default,
+        Some(v) => match links.resolve_doc(estate, v) {
+            DocState::Known(d) => KeyPolicyState::Known(d, "key policy".to_owned()),
+            DocState::Unknown => KeyPolicyState::Unknown,
+        },
+    }
+}
+
+impl<'e> Engine<'e> {
+    /// Collects every principal and candidate list.
+    #[must_use]
+    pub fn new(estate: &'e Estate, links: &'e Links) -> Self {
+        let mut universe = Universe::build(estate, links);
+        let rcps = org_policies(
+            estate,
+            links,
+            &universe.account.clone(),
+            &OrgPolicyType::ResourceControl,
+        );
+        let mut e = Engine {
+            estate,
+            links,
+            universe: Universe::default(),
+            key_candidates: BTreeMap::new(),
+            trust_candidates: BTreeMap::new(),
+            wildcard_kms: Vec::new(),
+            default_docs: BTreeMap::new(),
+            rcps,
+        };
+        let declared: Vec<usize> = (0..universe.principals.len()).collect();
+        let kms_relevant: Vec<usize> = declared
+            .iter()
+            .copied()
+            .filter(|&p| universe.identities[p].may_grant_kms)
+            .collect();
+        let may_assume: Vec<usize> = declared
+            .iter()
+            .copied()
+            .filter(|&p| universe.identities[p].may_assume)
+            .collect();
+        e.wildcard_kms.clone_from(&kms_relevant);
+        // Identity policies naming exact keys are indexed by key, so delegation does not make
+        // every principal a candidate for every key.
+        let mut kms_any: Vec<usize> = Vec::new();
+        let mut kms_by_key: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &p in &kms_relevant {
+            match universe.kms_resources(p) {
+                None => kms_any.push(p),
+                Some(values) => {
+                    for v in values {
+                        if let Some(super::link::KeyTarget::Key(k)) =
+                            links.resolve_key_value(estate, v, 0)
+                        {
+                            let list = kms_by_key.entry(k).or_default();
+                            if list.last() != Some(&p) {
+                                list.push(p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        for (k, r) in estate.resources.iter().enumerate() {
+            match &r.kind {
+                Kind::Key(key) => {
+                    let account = e.key_account(key, &universe.account);
+                    let mut relevant: Vec<usize> = kms_any.clone();
+                    relevant.extend(kms_by_key.get(&k).into_iter().flatten().copied());
+                    let mut cands: BTreeSet<usize> = BTreeSet::new();
+                    cands.insert(universe.account_principal(&account));
+                    match key_policy(estate, links, k) {
+                        KeyPolicyState::Known(doc, _) => {
+                            collect_named(
+                                estate,
+                                links,
+                                &mut universe,
+                                doc,
+                                &declared,
+                                &relevant,
+                                &mut cands,
+                            );
+                        }
+                        KeyPolicyState::Default => {
+                            e.default_docs.entry(account.clone()).or_insert_with(|| {
+                                default_key_policy(&universe.partition, &account)
+                            });
+                            cands.extend(relevant.iter().copied());
+                        }
+                        KeyPolicyState::Unknown => {
+                            cands.extend(relevant.iter().copied());
+                            if let Some(Val::Ref(refs)) = key.policy.as_ref() {
+                                for rf in refs {
+                                    if let Some(i) = links.index(&rf.target) {
+                                        if let Some(p) = universe.of_resource(i) {
+                                            cands.insert(p);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for &g in links.grants_of_key.get(&k).into_iter().flatten() {
+                        if let Kind::Grant(grant) = &estate.resources[g].kind {
+                            if let Some(p) = universe.named(
+                                estate,
+                                links,
+                                &crate::model::PrincipalType::Aws,
+                                &grant.grantee,
+                            ) {
+                                cands.insert(p);
+                            }
+                        }
+                    }
+                    e.key_candidates.insert(k, cands.into_iter().collect());
+                }
+                Kind::Role(role) => {
+                    let mut cands: BTreeSet<usize> = BTreeSet::new();
+                    match role
+                        .trust_policy
+                        .as_ref()
+                        .map(|t| links.resolve_doc(estate, t))
+                    {
+                        Some(DocState::Known(doc)) => {
+                            collect_named(
+                                estate,
+                                links,
+                                &mut universe,
+                                doc,
+                                &declared,
+                                &may_assume,
+                                &mut cands,
+                            );
+                        }
+                        Some(DocState::Unknown) => {
+                            cands.extend(may_assume.iter().copied());
+                            let acct = universe.account.clone();
+                            cands.insert(universe.account_principal(&acct));
+                        }
+                        None => {}
+                    }
+                    if let Some(p) = universe.of_resource(k) {
+                        cands.remove(&p);
+                        e.trust_candidates.insert(p, cands.into_iter().collect());
+                    }
+                }
+                _ => {}
+            }
+        }
+        e.universe = universe;
+        e
+    }
+
+    fn key_account(&self, key: &KmsKey, fallback: &str) -> String {
+        key.arn
+            .as_ref()
+            .and_then(|a| a.known())
+            .and_then(|a| arn_account_any(a))
+            .map_or_else(|| fallback.to_owned(), str::to_owned)
+    }
+
+    /// Computes the reverse assume-role edges once.
+    fn edges(&self, ctxs: &[PrincipalCtx<'_>], ectx: &EvalContext<'_>) -> Vec<Vec<Edge>> {
+        let mut rev: Vec<Vec<Edge>> = vec![Vec::new(); self.universe.principals.len()];
+        for (&role_p, cands) in &self.trust_candidates {
+            let Some(ri) = self.universe.principals[role_p].resource else {
+                continue;
+            };
+            let r = &self.estate.resources[ri];
+            let Kind::Role(role) = &r.kind else { continue };
+            let trust_label = format!("trust policy of {}", r.id);
+            let trust = match role
+                .trust_policy
+                .as_ref()
+                .map(|t| self.links.resolve_doc(self.estate, t))
+            {
+                Some(DocState::Known(d)) => Some(LabeledDoc {
+                    label: &trust_label,
+                    doc: d,
+                }),
+                _ => None,
+            };
+            let rp = &self.universe.principals[role_p];
+            let rctx = RoleCtx {
+                id: Some(&r.id),
+                arn: rp.arn.as_deref(),
+                account: rp.account.as_deref(),
+                trust,
+                tags: r.tags.known(),
+            };
+            for &c in cands {
+                let d = eval::decide_assume(&ctxs[c], &rctx, ectx);
+                if d.capability != Capability::No {
+                    rev[role_p].push(Edge {
+                        caller: c,
+                        cap: d.capability,
+                        evidence: d.evidence,
+                    });
+                }
+            }
+        }
+        rev
+    }
+
+    /// Evaluates every key: principal index -> access, per key resource index.
+    #[must_use]
+    pub fn run(
+        &self,
+        services_of_key: &BTreeMap<usize, BTreeSet<String>>,
+    ) -> BTreeMap<usize, BTreeMap<usize, Acc>> {
+        let ctxs = self.universe.contexts();
+        let ectx = EvalContext {
+            account_id: Some(self.universe.account.as_str()),
+            partition: Some(self.universe.partition.as_str()),
+        };
+        let rev = self.edges(&ctxs, &ectx);
+        let path_sensitive: Vec<bool> = ctxs
+            .iter()
+            .map(|c| {
+                c.identity.incomplete
+                    || c.identity.docs.iter().any(|d| mentions_path_keys(d.doc))
+                    || c.boundary.as_ref().is_some_and(|b| {
+                        b.incomplete || b.docs.iter().any(|d| mentions_path_keys(d.doc))
+                    })
+                    || c.scps.docs.iter().any(|d| mentions_path_keys(d.doc))
+            })
+            .collect();
+        let mut out = BTreeMap::new();
+        for (&k, cands) in &self.key_candidates {
+            let r = &self.estate.resources[k];
+            let Kind::Key(key) = &r.kind else { continue };
+            let account = self.key_account(key, &self.universe.account);
+            let state = key_policy(self.estate, self.links, k);
+            let label_default = "default key policy".to_owned();
+            let policy = match &state {
+                KeyPolicyState::Known(d, l) => Some(LabeledDoc { label: l, doc: d }),
+                KeyPolicyState::Default => self.default_docs.get(&account).map(|d| LabeledDoc {
+                    label: &label_default,
+                    doc: d,
+                }),
+                KeyPolicyState::Unknown => None,
+            };
+            let grant_data: Vec<GrantData> = self
+                .links
+                .grants_of_key
+                .get(&k)
+                .into_iter()
+                .flatten()
+                .filter_map(|&g| {
+                    let Kind::Grant(grant) = &self.estate.resources[g].kind else {
+                        return None;
+                    };
+                    let label = match &grant.name {
+                        Some(Val::Known(n)) => format!("{} ({n})", self.estate.resources[g].id),
+                        _ => self.estate.resources[g].id.clone(),
+                    };
+                    let gid = self
+                        .links
+                        .resolve_principal(self.estate, &grant.grantee)
+                        .map(|i| self.estate.resources[i].id.clone());
+                    Some((
+                        label,
+                        grant.grantee.known().cloned(),
+                        gid,
+                        grant.operations.known().cloned(),
+                        !grant.constraints.is_empty(),
+                    ))
+                })
+                .collect();
+            let grants: Vec<GrantCtx<'_>> = grant_data
+                .iter()
+                .map(|(label, arn, gid, ops, constrained)| GrantCtx {
+                    label,
+                    grantee_arn: arn.as_deref(),
+                    grantee_id: gid.as_deref(),
+                    operations: ops.as_deref(),
+                    constrained: *constrained,
+                })
+                .collect();
+            let aliases = self.links.aliases_of_key.get(&k);
+            let region = key
+                .arn
+                .as_ref()
+                .and_then(|a| a.known())
+                .and_then(|a| a.split(':').nth(3))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .or_else(|| self.estate.context.region.clone());
+            let origin = match key.origin {
+                crate::model::KeyOrigin::AwsKms => "AWS_KMS",
+                crate::model::KeyOrigin::External => "EXTERNAL",
+                crate::model::KeyOrigin::CustomKeyStore => "AWS_CLOUDHSM",
+            };
+            let kctx = KeyCtx {
+                id: Some(&r.id),
+                arn: key.arn.as_ref().and_then(|a| a.known()).map(String::as_str),
+                account: Some(&account),
+                region: region.as_deref(),
+                policy,
+                tags: r.tags.known(),
+                key_spec: key.key_spec.as_deref().unwrap_or("SYMMETRIC_DEFAULT"),
+                key_usage: key.key_usage.as_deref().unwrap_or("ENCRYPT_DECRYPT"),
+                key_origin: origin,
+                multi_region: key.multi_region,
+                aliases: aliases.map(Vec::as_slice),
+                rcps: Layer {
+                    docs: self
+                        .rcps
+                        .iter()
+                        .map(|(l, d)| LabeledDoc { label: l, doc: d })
+                        .collect(),
+                    incomplete: false,
+                },
+                grants,
+            };
+            let region_s = region.as_deref().unwrap_or("us-east-1");
+            let store_services: BTreeSet<&str> = services_of_key
+                .get(&k)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let mut paths: Vec<ViaPath> = store_services
+                .iter()
+                .map(|svc| ViaPath {
+                    value: format!("{svc}.{region_s}.amazonaws.com"),
+                    service: (*svc).to_owned(),
+                    in_input: true,
+                })
+                .collect();
+            // Services the key policy names in kms:ViaService but that hold no store of this
+            // key in the input: data under the key may still live there, so access through
+            // them counts, capped at conditional.
+            if let Some(doc) = kctx.policy.map(|p| p.doc) {
+                for (svc, value) in via_services_named(doc, region_s) {
+                    if !store_services.contains(svc.as_str())
+                        && !paths.iter().any(|p| p.value == value)
+                    {
+                        paths.push(ViaPath {
+                            value,
+                            service: svc,
+                            in_input: false,
+                        });
+                    }
+                }
+            }
+            let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
+                || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
+            let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
+            for &p in cands {
+                // A service path can only decide differently from a direct call when some
+                // policy on the way reads a path-dependent condition key.
+                let sensitive = key_path_sensitive || path_sensitive[p];
+                let via: &[ViaPath] = if sensitive { &paths } else { &[] };
+                let acc = evaluate(&ctxs[p], &kctx, via, key.multi_region, &ectx);
+                if acc.any() {
+                    direct.insert(p, acc);
+                }
+            }
+            out.insert(k, propagate(direct, &rev, &self.universe));
+        }
+        out
+    }
+
+    /// Principals whose identity may grant KMS on any key (for callers that need the list).
+    #[must_use]
+    pub fn kms_relevant(&self) -> &[usize] {
+        &self.wildcard_kms
+    }
+}
+
+/// Adds to `cands` every principal a policy names, and the declared principals that a
+/// statement naming an account, `*`, or a `NotPrincipal` may admit.
+fn collect_named(
+    estate: &Estate,
+    links: &Links,
+    universe: &mut Universe<'_>,
+    doc: &PolicyDocument,
+    declared: &[usize],
+    relevant: &[usize],
+    cands: &mut BTreeSet<usize>,
+) {
+    let mut open = false;
+    let mut accounts = false;
+    for s in &doc.statements {
+        if s.effect != crate::model::Effect::Allow {
+            continue;
+        }
+        if s.not_principal.is_some() {
+            open = true;
+        }
+        match &s.principal {
+            Some(Principals::Any) => open = true,
+            Some(Principals::Map(list)) => {
+                for (t, v) in list {
+                    if matches!(v, Val::Known(x) if x == "*") {
+                        open = true;
+                        continue;
+                    }
+                    if let Some(p) = universe.named(estate, links, t, v) {
+                        if universe.principals[p].kind == PrincipalKind::Account {
+                            accounts = true;
+                        }
+                        cands.insert(p);
+                    }
+                }
+            }
+            None => {}
+        }
+        if open {
+            // `*` narrowed by account conditions is reported as those accounts.
+            for c in &s.conditions {
+                let key = c.key.to_ascii_lowercase();
+                if key == "kms:calleraccount" || key == "aws:principalaccount" {
+                    for v in &c.values {
+                        if let Val::Known(a) = v {
+                            cands.insert(universe.account_principal(a));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if doc.incomplete {
+        accounts = true;
+    }
+    if open {
+        cands.insert(universe.public());
+        cands.extend(declared.iter().copied());
+    } else if accounts {
+        cands.extend(relevant.iter().copied());
+    }
+}
+
+/// Condition keys whose value depends on whether a service calls KMS for the principal.
+const PATH_KEYS: &[&str] = &[
+    "kms:viaservice",
+    "kms:grantisforawsresource",
+    "aws:viaawsservice",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+];
+
+/// True when a document reads a path-dependent condition key (or may hold statements the
+/// input does not show).
+fn mentions_path_keys(doc: &PolicyDocument) -> bool {
+    doc.incomplete
+        || doc.statements.iter().any(|s| {
+            s.conditions.iter().any(|c| {
+                let k = c.key.to_ascii_lowercase();
+                PATH_KEYS.contains(&k.as_str())
+            })
+        })
+}
+
+/// A `kms:ViaService` access path.
+struct ViaPath {
+    /// The `kms:ViaService` value (`s3.eu-west-1.amazonaws.com`).
+    value: String,
+    /// The service (`s3`).
+    service: String,
+    /// True when a store of the key in the input uses this service.
+    in_input: bool,
+}
+
+/// Services named by `kms:ViaService` conditions of a key policy, with the value to use as
+/// the request's `kms:ViaService` (patterns are instantiated for the key's Region).
+fn via_services_named(doc: &PolicyDocument, region: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in &doc.statements {
+        for c in &s.conditions {
+            if !c.key.eq_ignore_ascii_case("kms:ViaService") {
+                continue;
+            }
+            for v in &c.values {
+                let Val::Known(v) = v else { continue };
+                let Some(svc) = v
+                    .split('.')
+                    .next()
+                    .filter(|x| !x.is_empty() && !x.contains('*'))
+                else {
+                    continue;
+                };
+                let value = if v.contains('*') || v.contains('?') {
+                    format!("{svc}.{region}.amazonaws.com")
+                } else {
+                    v.clone()
+                };
+                out.push((svc.to_owned(), value));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn evaluate(
+    p: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    via: &[ViaPath],
+    multi_region: bool,
+    ectx: &EvalContext<'_>,
+) -> Acc {
+    let mut acc = Acc::new();
+    let mut class_best = [Capability::No; 3];
+    for (i, (action, class)) in all_actions().enumerate() {
+        if !action_applies(action, key, multi_region) {
+            continue;
+        }
+        let full = format!("kms:{action}");
+        let direct = eval::decide(&full, p, key, &AccessPath::default(), ectx);
+        let mut best: Decision = direct;
+        // Service paths (kms:ViaService) count for data actions; administrative actions are
+        // judged on direct calls only (a grant an integrated service creates for its own
+        // resource is not a grant the caller controls — kms-semantics §4).
+        if class != Class::Admin && best.capability != Capability::Yes {
+            for v in via {
+                let d = eval::decide(
+                    &full,
+                    p,
+                    key,
+                    &AccessPath {
+                        via_service: Some(&v.value),
+                    },
+                    ectx,
+                );
+                let (cap, note) = if v.in_input {
+                    (d.capability, format!("through {}", v.service))
+                } else {
+                    (
+                        d.capability.and(Capability::Conditional),
+                        format!(
+                            "through {} (no {} store under this key in the input)",
+                            v.service, v.service
+                        ),
+                    )
+                };
+                if cap > best.capability {
+                    best = Decision {
+                        capability: cap,
+                        evidence: d.evidence.into_iter().chain([note]).collect(),
+                    };
+                    if best.capability == Capability::Yes {
+                        break;
+                    }
+                }
+            }
+        }
+        acc.caps[i] = best.capability;
+        let ci = class as usize;
+        if best.capability > class_best[ci] {
+            class_best[ci] = best.capability;
+            acc.via[ci] = best.evidence;
+        }
+    }
+    acc
+}
+
+/// Whether an action can succeed at all on a key of this spec, usage, origin and region
+/// setup (AWS KMS API reference): decryption and data keys need an `ENCRYPT_DECRYPT` key (data
+/// keys a symmetric one), signing `SIGN_VERIFY`, MACs `GENERATE_VERIFY_MAC`, shared secrets
+/// `KEY_AGREEMENT`; rotation needs a symmetric key; imported material an `EXTERNAL` origin;
+/// replication a multi-Region key. Anything keyreach does not recognise is kept.
+fn action_applies(action: &str, key: &KeyCtx<'_>, multi_region: bool) -> bool {
+    let usage = key.key_usage.to_ascii_uppercase();
+    let spec = key.key_spec.to_ascii_uppercase();
+    let known_usage = matches!(
+        usage.as_str(),
+        "ENCRYPT_DECRYPT" | "SIGN_VERIFY" | "GENERATE_VERIFY_MAC" | "KEY_AGREEMENT"
+    );
+    let symmetric = spec == "SYMMETRIC_DEFAULT";
+    match action {
+        "Decrypt" | "Encrypt" | "ReEncryptFrom" | "ReEncryptTo" => {
+            !known_usage || usage == "ENCRYPT_DECRYPT"
+        }
+        "GenerateDataKey"
+        | "GenerateDataKeyWithoutPlaintext"
+        | "GenerateDataKeyPair"
+        | "GenerateDataKeyPairWithoutPlaintext" => {
+            !known_usage || (usage == "ENCRYPT_DECRYPT" && symmetric)
+        }
+        "Sign" => !known_usage || usage == "SIGN_VERIFY",
+        "GenerateMac" => !known_usage || usage == "GENERATE_VERIFY_MAC",
+        "DeriveSharedSecret" => !known_usage || usage == "KEY_AGREEMENT",
+        "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand" => symmetric,
+        "ImportKeyMaterial" | "DeleteImportedKeyMaterial" => key.key_origin == "EXTERNAL",
+        "ReplicateKey" | "UpdatePrimaryRegion" => multi_region,
+        _ => true,
+    }
+}
+
+/// Extends direct access through reverse assume-role edges: a caller that can become a role
+/// gets the role's access, capped by the edge. A monotone fixpoint over a three-valued
+/// lattice: each principal's value grows at most twice per action, so the work is linear in
+/// edges times actions. Cycles are fine.
+fn propagate(
+    mut acc: BTreeMap<usize, Acc>,
+    rev: &[Vec<Edge>],
+    universe: &Universe<'_>,
+) -> BTreeMap<usize, Acc> {
+    let mut queue: VecDeque<usize> = acc.keys().copied().collect();
+    while let Some(r) = queue.pop_front() {
+        let Some(edges) = rev.get(r) else { continue };
+        if edges.is_empty() {
+            continue;
+        }
+        let Some(role_acc) = acc.get(&r).cloned() else {
+            continue;
+        };
+        let role_name = &universe.principals[r].name;
+        for e in edges {
+            if e.caller == r {
+                continue;
+            }
+            let mut through = role_acc.clone();
+            for c in &mut through.caps {
+                *c = c.and(e.cap);
+            }
+            for v in &mut through.via {
+                if v.is_empty() {
+                    continue;
+                }
+                let mut chain = vec![format!(
+                    "assumes {role_name}{}",
+                    if e.evidence.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", e.evidence.join("; "))
+                    }
+                )];
+                chain.append(v);
+                *v = chain;
+            }
+            let entry = acc.entry(e.caller).or_insert_with(Acc::new);
+            if entry.join(&through) {
+                queue.push_back(e.caller);
+            }
+        }
+    }
+    acc.retain(|_, a| a.any());
+    acc
+}
