@@ -570,3 +570,29 @@ fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// The access report of the `domains` tree (`expected-domains.json` beside it): readers per
+/// domain through key policies, identity policies, grants and role assumption. Run with
+/// `KEYREACH_BLESS=1` to rewrite it after reviewing a change.
+#[test]
+fn domains_tree_access_report() {
+    for (name, opts, expected) in [
+        ("domains", with_account(), "expected-domains.json"),
+        ("json", LoadOptions::default(), "expected-domains.json"),
+    ] {
+        let dir = fixture(name);
+        let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&dir), &opts);
+        assert!(errors.is_empty(), "{errors:?}");
+        let report = keyreach::analysis::analyze(&estate);
+        let got = serde_json::to_string_pretty(&serde_json::json!({ "domains": report.domains }))
+            .expect("json")
+            + "\n";
+        let path = dir.join(expected);
+        if std::env::var_os("KEYREACH_BLESS").is_some() {
+            std::fs::write(&path, &got).expect("write");
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(want, got, "{name}: access report differs from {expected}");
+    }
+}

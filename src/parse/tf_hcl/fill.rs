@@ -6,9 +6,15 @@
 //! Only values the plan does not know are replaced, and only by a better one: a known value, or
 //! a reference where the plan has a plain unknown. A known plan value always wins — the plan is
 //! what will be applied.
+//!
+//! Source read without `--account-id` names the deploying account with the engine's
+//! placeholder (`arn:aws:iam::<account>:root`); a plan usually knows the account
+//! (`data.aws_caller_identity` in its prior state), so filled values get the plan's account.
 
+use crate::analysis::principals::DEPLOYING_ACCOUNT;
 use crate::model::{
-    Encryption, Kind, Location, NamedPolicy, Parsed, PolicyDocument, Resource, SourceFill, Val,
+    Condition, Encryption, Kind, Location, NamedPolicy, Parsed, PolicyDocument, Principals,
+    Resource, SourceFill, Val,
 };
 use std::collections::HashMap;
 
@@ -19,9 +25,10 @@ pub fn fill_plan_from_source(plan: &mut Parsed, source: &Parsed) {
         .iter()
         .map(|r| (r.id.as_str(), r))
         .collect();
+    let account = plan.account_id.clone();
     for r in &mut plan.resources {
         if let Some(src) = index.get(r.id.as_str()) {
-            fill_resource(r, src);
+            fill_resource(r, src, account.as_deref());
         }
     }
 }
@@ -38,17 +45,101 @@ fn better<T>(plan: &Val<T>, src: &Val<T>) -> bool {
 struct Filler<'a> {
     filled: Vec<String>,
     at: &'a Location,
+    account: Option<&'a str>,
+}
+
+/// Values holding strings that may name the deploying account by the placeholder.
+trait Relocate {
+    fn relocate(&mut self, account: &str);
+}
+
+impl Relocate for String {
+    fn relocate(&mut self, account: &str) {
+        if self.contains(DEPLOYING_ACCOUNT) {
+            *self = self.replace(DEPLOYING_ACCOUNT, account);
+        }
+    }
+}
+
+impl<T: Relocate> Relocate for Val<T> {
+    fn relocate(&mut self, account: &str) {
+        if let Val::Known(v) = self {
+            v.relocate(account);
+        }
+    }
+}
+
+impl<T: Relocate> Relocate for Vec<T> {
+    fn relocate(&mut self, account: &str) {
+        for v in self {
+            v.relocate(account);
+        }
+    }
+}
+
+impl<T: Relocate> Relocate for Option<T> {
+    fn relocate(&mut self, account: &str) {
+        if let Some(v) = self {
+            v.relocate(account);
+        }
+    }
+}
+
+impl Relocate for PolicyDocument {
+    fn relocate(&mut self, account: &str) {
+        for s in &mut self.statements {
+            for p in [&mut s.principal, &mut s.not_principal]
+                .into_iter()
+                .flatten()
+            {
+                if let Principals::Map(m) = p {
+                    for (_, v) in m {
+                        v.relocate(account);
+                    }
+                }
+            }
+            s.action.relocate(account);
+            s.not_action.relocate(account);
+            s.resource.relocate(account);
+            s.not_resource.relocate(account);
+            for c in &mut s.conditions {
+                c.relocate(account);
+            }
+        }
+    }
+}
+
+impl Relocate for Condition {
+    fn relocate(&mut self, account: &str) {
+        self.values.relocate(account);
+    }
+}
+
+impl Relocate for Encryption {
+    fn relocate(&mut self, account: &str) {
+        if let Encryption::Kms(k) = self {
+            k.relocate(account);
+        }
+    }
 }
 
 impl Filler<'_> {
-    fn val<T: Clone>(&mut self, plan: &mut Val<T>, src: &Val<T>, attr: &str) {
+    fn val<T: Clone + Relocate>(&mut self, plan: &mut Val<T>, src: &Val<T>, attr: &str) {
         if better(plan, src) {
             *plan = src.clone();
+            if let Some(a) = self.account {
+                plan.relocate(a);
+            }
             self.filled.push(attr.to_owned());
         }
     }
 
-    fn opt<T: Clone>(&mut self, plan: &mut Option<Val<T>>, src: &Option<Val<T>>, attr: &str) {
+    fn opt<T: Clone + Relocate>(
+        &mut self,
+        plan: &mut Option<Val<T>>,
+        src: &Option<Val<T>>,
+        attr: &str,
+    ) {
         if let (Some(p), Some(s)) = (plan.as_mut(), src.as_ref()) {
             self.val(p, s, attr);
         }
@@ -63,6 +154,9 @@ impl Filler<'_> {
             if let Some(s) = s {
                 if better(&p.document, &s.document) {
                     p.document = s.document.clone();
+                    if let Some(a) = self.account {
+                        p.document.relocate(a);
+                    }
                     p.location = s.location.clone().or_else(|| Some(self.at.clone()));
                     self.filled.push(
                         format!("{attr} {}", p.name.as_deref().unwrap_or(""))
@@ -83,6 +177,9 @@ impl Filler<'_> {
         };
         if replace {
             *plan = src.clone();
+            if let Some(a) = self.account {
+                plan.relocate(a);
+            }
             self.filled.push(attr.to_owned());
         }
     }
@@ -92,10 +189,11 @@ fn doc(plan: &mut Val<PolicyDocument>, src: &Val<PolicyDocument>, f: &mut Filler
     f.val(plan, src, attr);
 }
 
-fn fill_resource(r: &mut Resource, src: &Resource) {
+fn fill_resource(r: &mut Resource, src: &Resource, account: Option<&str>) {
     let mut f = Filler {
         filled: Vec::new(),
         at: &src.location,
+        account,
     };
     match (&mut r.kind, &src.kind) {
         (Kind::Key(p), Kind::Key(s)) => f.opt(&mut p.policy, &s.policy, "policy"),

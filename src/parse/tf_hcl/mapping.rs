@@ -73,28 +73,37 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
         | "aws_kms_replica_external_key" => {
             let replica = type_name.contains("replica");
             let external = type_name.contains("external");
-            let origin = if external {
-                KeyOrigin::External
-            } else if a.present("custom_key_store_id") {
+            let origin = if a.present("custom_key_store_id") || a.present("xks_key_id") {
                 KeyOrigin::CustomKeyStore
+            } else if external {
+                KeyOrigin::External
             } else {
                 KeyOrigin::AwsKms
             };
+            // Provider defaults, as a plan shows them: a replica's spec and usage follow its
+            // primary (not known here); only `aws_kms_key` has rotation.
+            let default = |v: &str| (!replica).then(|| v.to_owned());
             Kind::Key(KmsKey {
                 arn: Some(a.own("arn")),
                 key_id: Some(a.own("key_id")),
                 policy: a.policy("policy"),
                 key_spec: a
                     .text("customer_master_key_spec")
-                    .or_else(|| a.text("key_spec")),
-                key_usage: a.text("key_usage"),
+                    .or_else(|| a.text("key_spec"))
+                    .or_else(|| default("SYMMETRIC_DEFAULT")),
+                key_usage: a.text("key_usage").or_else(|| default("ENCRYPT_DECRYPT")),
                 origin,
-                rotation_enabled: a.boolean("enable_key_rotation"),
+                rotation_enabled: a
+                    .boolean("enable_key_rotation")
+                    .or_else(|| (type_name == "aws_kms_key").then_some(Val::Known(false))),
                 multi_region: replica || a.boolean("multi_region") == Some(Val::Known(true)),
                 primary_key: a.s("primary_key_arn"),
                 bypass_lockout_check: a.boolean("bypass_policy_lockout_safety_check")
                     == Some(Val::Known(true)),
-                enabled: a.boolean("is_enabled").or_else(|| a.boolean("enabled")),
+                enabled: a
+                    .boolean("is_enabled")
+                    .or_else(|| a.boolean("enabled"))
+                    .or(Some(Val::Known(true))),
                 description: a.text("description"),
             })
         }
@@ -117,7 +126,10 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
                     .map(|x| x.known().cloned())
                     .collect::<Option<Vec<_>>>()
                 {
-                    Some(ops) => Val::Known(ops),
+                    Some(mut ops) => {
+                        ops.sort();
+                        Val::Known(ops)
+                    }
                     None => Val::Unknown,
                 },
                 Val::Unknown => Val::Unknown,
@@ -127,9 +139,18 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
             constraints: a
                 .blocks("constraints")
                 .into_iter()
-                .map(|c| GrantConstraint {
-                    equals: string_map(c.get("encryption_context_equals")),
-                    subset: string_map(c.get("encryption_context_subset")),
+                .map(|c| {
+                    if c.is_unknown() {
+                        // Constraints from a dynamic block not known before apply: constrained.
+                        return GrantConstraint {
+                            equals: None,
+                            subset: Some(BTreeMap::new()),
+                        };
+                    }
+                    GrantConstraint {
+                        equals: string_map(c.get("encryption_context_equals")),
+                        subset: string_map(c.get("encryption_context_subset")),
+                    }
                 })
                 .collect(),
         }),
@@ -138,7 +159,7 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
             Kind::Role(Role {
                 name: Some(a.s("name").unwrap_or(Val::Unknown)),
                 arn: Some(a.own("arn")),
-                path: a.text("path"),
+                path: Some(a.text("path").unwrap_or_else(|| "/".into())),
                 trust_policy: a.policy("assume_role_policy"),
                 inline_policies: inline,
                 managed_policy_arns: a.list("managed_policy_arns"),
@@ -148,7 +169,7 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
         "aws_iam_user" => Kind::User(User {
             name: Some(a.s("name").unwrap_or(Val::Unknown)),
             arn: Some(a.own("arn")),
-            path: a.text("path"),
+            path: Some(a.text("path").unwrap_or_else(|| "/".into())),
             inline_policies: Vec::new(),
             managed_policy_arns: Val::Known(Vec::new()),
             permissions_boundary: a.s("permissions_boundary"),
@@ -291,6 +312,15 @@ impl<'a> Attrs<'a> {
     /// The attribute when set (not absent, not null).
     pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
         self.v.get(name).filter(|v| !matches!(v, Value::Null))
+    }
+
+    /// The same accessors over a nested block.
+    pub(crate) fn nested(&self, v: &'a Value) -> Attrs<'a> {
+        Attrs {
+            v,
+            ctx: self.ctx,
+            notes: Vec::new(),
+        }
     }
 
     pub(crate) fn present(&self, name: &str) -> bool {

@@ -3,468 +3,604 @@
 //! is the AWS managed `aws/s3` key, RDS without `storage_encrypted` is unencrypted, SQS defaults
 //! to SSE-SQS, Secrets Manager and Lambda to their AWS managed keys, and so on.
 //! [`DataStore::service`] is the service name of `kms:ViaService`.
+//!
+//! The table, its defaults and the names of secondary keys are the same as the Terraform plan
+//! parser's (`parse::tf_plan::stores`), so a plan and its source agree. One addition: an RDS
+//! instance or cluster restored from a snapshot (or replicating another) with no encryption
+//! setting of its own inherits the source's encryption, which the source does not show, so it
+//! is `Unknown` rather than unencrypted.
 
 use super::Attrs;
 use crate::model::{DataStore, Encryption, Kind, StoreEncryption, VStr, Val};
-
-/// KMS encryption with a key attribute: the key named, or the service's AWS managed key when
-/// none is (an `alias/aws/<svc>` name is an AWS managed key too).
-pub(crate) fn kms(key: Option<VStr>, managed: &str) -> Encryption {
-    match key {
-        None => Encryption::AwsManaged(managed.to_owned()),
-        Some(Val::Known(k)) if k.is_empty() => Encryption::AwsManaged(managed.to_owned()),
-        Some(Val::Known(k)) => match aws_managed_alias(&k) {
-            Some(svc) => Encryption::AwsManaged(svc),
-            None => Encryption::Kms(Val::Known(k)),
-        },
-        Some(other) => Encryption::Kms(other),
-    }
-}
+use crate::parse::tf_hcl::value::Value;
 
 /// `alias/aws/s3` or `arn:aws:kms:...:alias/aws/s3` as `aws/s3`.
-fn aws_managed_alias(k: &str) -> Option<String> {
-    let alias = match k.find(":alias/") {
-        Some(i) if k.starts_with("arn:") => &k[i + 1..],
-        _ => k,
+fn aws_managed_alias(key: &str) -> Option<String> {
+    let alias = match key.strip_prefix("arn:") {
+        Some(_) => key.split_once(":alias/").map(|(_, a)| a)?,
+        None => key.strip_prefix("alias/")?,
     };
-    alias
-        .strip_prefix("alias/aws/")
-        .map(|svc| format!("aws/{svc}"))
+    alias.starts_with("aws/").then(|| alias.to_owned())
 }
 
-/// A flag that switches encryption on: known on, known off, or undecided.
-enum Flag {
-    On,
-    Off,
-    Unknown,
-}
-
-fn flag(a: &Attrs<'_>, name: &str, default: bool) -> Flag {
-    match a.boolean(name) {
-        None => {
-            if default {
-                Flag::On
-            } else {
-                Flag::Off
-            }
-        }
-        Some(Val::Known(true)) => Flag::On,
-        Some(Val::Known(false)) => Flag::Off,
-        Some(_) => Flag::Unknown,
+/// Encryption with a key named by id, ARN or alias (`alias/aws/<svc>` is AWS managed).
+pub(crate) fn key_encryption(v: VStr) -> Encryption {
+    match v {
+        Val::Known(k) => match aws_managed_alias(&k) {
+            Some(alias) => Encryption::AwsManaged(alias),
+            None => Encryption::Kms(Val::Known(k)),
+        },
+        other => Encryption::Kms(other),
     }
 }
 
-/// Encrypted when `flag` is on (with `key` or the AWS managed key), else `off`.
-fn gated(
+fn managed(svc: &str) -> Encryption {
+    Encryption::AwsManaged(format!("aws/{svc}"))
+}
+
+fn key_attr(a: &Attrs<'_>, name: &str) -> Option<VStr> {
+    match a.s(name) {
+        Some(Val::Known(k)) if k.is_empty() => None,
+        other => other,
+    }
+}
+
+fn key_or(a: &Attrs<'_>, name: &str, default: Encryption) -> Encryption {
+    key_attr(a, name).map_or(default, key_encryption)
+}
+
+/// A switch (`storage_encrypted`, `encrypted`) and a key: the key wins; the switch on without a
+/// key is the AWS managed key.
+fn switch_and_key(
     a: &Attrs<'_>,
-    flag_name: &str,
-    default: bool,
+    switch: &str,
     key: &str,
     managed: &str,
-    off: Encryption,
+    on_by_default: bool,
 ) -> Encryption {
-    let k = a.s(key);
-    match flag(a, flag_name, default) {
-        Flag::On => kms(k, managed),
-        // A key given with the flag unset still encrypts with that key (the flag is implied by
-        // the provider for several services); an explicit false wins.
-        Flag::Off if a.boolean(flag_name).is_none() && k.is_some() => kms(k, managed),
-        Flag::Off => off,
-        Flag::Unknown => Encryption::Unknown,
+    if let Some(k) = key_attr(a, key) {
+        return key_encryption(k);
+    }
+    match a.boolean(switch) {
+        None if on_by_default => Encryption::AwsManaged(managed.to_owned()),
+        None | Some(Val::Known(false)) => Encryption::None,
+        Some(Val::Known(true)) => Encryption::AwsManaged(managed.to_owned()),
+        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
     }
 }
 
-fn store(a: &Attrs<'_>, service: &str, name_attr: &str, encryption: Encryption) -> Kind {
-    Kind::DataStore(DataStore {
-        service: service.to_owned(),
-        arn: Some(a.own("arn")),
-        name: a.s(name_attr),
-        encryption,
-        secondary: Vec::new(),
+/// The first nested block of a type, read with `read`; `absent` when there is none, unknown
+/// when it comes from a `dynamic` block over an unknown collection.
+fn from_block(
+    a: &Attrs<'_>,
+    block: &str,
+    absent: Encryption,
+    read: impl Fn(&Attrs<'_>) -> Encryption,
+) -> Encryption {
+    match a.blocks(block).first() {
+        None => absent,
+        Some(b) if b.is_unknown() => Encryption::Unknown,
+        Some(b) => read(&a.nested(b)),
+    }
+}
+
+fn s3_default(holder: &Attrs<'_>) -> Encryption {
+    from_block(holder, "rule", Encryption::AwsOwned, |rule| {
+        from_block(
+            rule,
+            "apply_server_side_encryption_by_default",
+            Encryption::AwsOwned,
+            |d| {
+                let key = key_attr(d, "kms_master_key_id");
+                match d.s("sse_algorithm") {
+                    Some(Val::Known(alg)) if alg.starts_with("aws:kms") => match key {
+                        Some(k) => key_encryption(k),
+                        None => managed("s3"),
+                    },
+                    Some(Val::Known(_)) | None => Encryption::AwsOwned,
+                    Some(Val::Unknown | Val::Ref(_)) => {
+                        key.map_or(Encryption::Unknown, key_encryption)
+                    }
+                }
+            },
+        )
     })
 }
 
-/// S3 `rule { apply_server_side_encryption_by_default { sse_algorithm, kms_master_key_id } }`.
-fn s3_rules(a: &Attrs<'_>, rules: Vec<&crate::parse::tf_hcl::value::Value>) -> Encryption {
-    use crate::parse::tf_hcl::policy::items;
-    let Some(rule) = rules.first() else {
-        return Encryption::AwsOwned;
-    };
-    if rule.is_unknown() {
-        return Encryption::Unknown;
+fn rds_secondary(a: &Attrs<'_>) -> Vec<(String, Encryption)> {
+    let mut out = Vec::new();
+    if matches!(
+        a.boolean("performance_insights_enabled"),
+        Some(Val::Known(true) | Val::Unknown | Val::Ref(_))
+    ) || key_attr(a, "performance_insights_kms_key_id").is_some()
+    {
+        out.push((
+            "performance_insights".to_owned(),
+            key_or(a, "performance_insights_kms_key_id", managed("rds")),
+        ));
     }
-    let Some(def) = items(rule.get("apply_server_side_encryption_by_default"))
-        .into_iter()
-        .next()
-    else {
-        return Encryption::AwsOwned;
-    };
-    if def.is_unknown() {
-        return Encryption::Unknown;
+    if matches!(
+        a.boolean("manage_master_user_password"),
+        Some(Val::Known(true) | Val::Unknown | Val::Ref(_))
+    ) {
+        out.push((
+            "master_user_secret".to_owned(),
+            key_or(
+                a,
+                "master_user_secret_kms_key_id",
+                managed("secretsmanager"),
+            ),
+        ));
     }
-    let key = def
-        .get("kms_master_key_id")
-        .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-        .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-    let _ = a;
-    match def.get("sse_algorithm").and_then(|v| v.to_vstr()) {
-        Some(Val::Known(alg)) if alg == "AES256" => Encryption::AwsOwned,
-        Some(Val::Known(alg)) if alg.starts_with("aws:kms") => kms(key, "aws/s3"),
-        Some(Val::Known(_)) | None => Encryption::AwsOwned,
-        Some(_) => Encryption::Unknown,
-    }
+    out
+}
+
+/// Restored from a snapshot or replicating another store, with no encryption of its own set.
+fn inherits(a: &Attrs<'_>, sources: &[&str], switch: &str, key: &str) -> bool {
+    a.boolean(switch).is_none()
+        && key_attr(a, key).is_none()
+        && sources.iter().any(|s| a.present(s))
 }
 
 /// Maps a data store type, `None` when it is not one.
 #[allow(clippy::too_many_lines)]
 pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
-    Some(match type_name {
+    let a: &Attrs<'_> = a;
+    let store = |service: &str,
+                 name_attr: &str,
+                 encryption: Encryption,
+                 secondary: Vec<(String, Encryption)>| {
+        Some(Kind::DataStore(DataStore {
+            service: service.to_owned(),
+            arn: Some(a.own("arn")),
+            name: Some(a.own(name_attr)),
+            encryption,
+            secondary,
+        }))
+    };
+    match type_name {
         "aws_s3_bucket" => {
-            let enc = match a.blocks("server_side_encryption_configuration").first() {
-                None => Encryption::AwsOwned,
-                Some(cfg) if cfg.is_unknown() => Encryption::Unknown,
-                Some(cfg) => s3_rules(a, crate::parse::tf_hcl::policy::items(cfg.get("rule"))),
-            };
-            store(a, "s3", "bucket", enc)
+            let enc = from_block(
+                a,
+                "server_side_encryption_configuration",
+                Encryption::AwsOwned,
+                s3_default,
+            );
+            store("s3", "bucket", enc, Vec::new())
         }
         "aws_s3_bucket_server_side_encryption_configuration" => {
-            let enc = s3_rules(a, a.blocks("rule"));
-            Kind::StoreEncryption(StoreEncryption {
-                store: a.required("bucket"),
-                encryption: enc,
-            })
+            Some(Kind::StoreEncryption(StoreEncryption {
+                store: a.s("bucket").unwrap_or(Val::Unknown),
+                encryption: s3_default(a),
+            }))
+        }
+        "aws_s3_object" | "aws_s3_bucket_object" => {
+            let enc = match (key_attr(a, "kms_key_id"), a.s("server_side_encryption")) {
+                (Some(k), _) => key_encryption(k),
+                (None, Some(Val::Known(alg))) if alg.starts_with("aws:kms") => managed("s3"),
+                (None, Some(Val::Known(_))) => Encryption::AwsOwned,
+                (None, Some(Val::Unknown | Val::Ref(_))) => Encryption::Unknown,
+                (None, None) => return None,
+            };
+            store("s3", "key", enc, Vec::new())
         }
         "aws_db_instance" => {
-            let inherits = a.present("snapshot_identifier") || a.present("replicate_source_db");
-            let enc = if a.boolean("storage_encrypted").is_none()
-                && a.s("kms_key_id").is_none()
-                && inherits
-            {
-                Encryption::Unknown
-            } else {
-                gated(
+            let mut enc = switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false);
+            if matches!(enc, Encryption::None)
+                && inherits(
                     a,
+                    &["replicate_source_db", "snapshot_identifier"],
                     "storage_encrypted",
-                    false,
                     "kms_key_id",
-                    "aws/rds",
-                    Encryption::None,
                 )
-            };
-            let mut secondary = Vec::new();
-            if a.boolean("performance_insights_enabled") == Some(Val::Known(true)) {
-                secondary.push((
-                    "performance_insights_kms_key_id".to_owned(),
-                    kms(a.s("performance_insights_kms_key_id"), "aws/rds"),
-                ));
+            {
+                enc = Encryption::Unknown;
             }
-            if a.boolean("manage_master_user_password") == Some(Val::Known(true)) {
-                secondary.push((
-                    "master_user_secret_kms_key_id".to_owned(),
-                    kms(a.s("master_user_secret_kms_key_id"), "aws/secretsmanager"),
-                ));
-            }
-            with_secondary(store(a, "rds", "identifier", enc), secondary)
+            store("rds", "identifier", enc, rds_secondary(a))
         }
         "aws_rds_cluster" => {
-            let serverless_v1 = a.text("engine_mode").as_deref() == Some("serverless");
-            let inherits =
-                a.present("snapshot_identifier") || a.present("replication_source_identifier");
-            let enc = if a.boolean("storage_encrypted").is_none()
-                && a.s("kms_key_id").is_none()
-                && inherits
-                && !serverless_v1
-            {
-                Encryption::Unknown
-            } else {
-                gated(
+            let serverless = a.text("engine_mode").as_deref() == Some("serverless");
+            let mut enc =
+                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless);
+            if matches!(enc, Encryption::None)
+                && inherits(
                     a,
+                    &["snapshot_identifier", "replication_source_identifier"],
                     "storage_encrypted",
-                    serverless_v1,
                     "kms_key_id",
-                    "aws/rds",
-                    Encryption::None,
                 )
-            };
-            let mut secondary = Vec::new();
-            if a.boolean("manage_master_user_password") == Some(Val::Known(true)) {
-                secondary.push((
-                    "master_user_secret_kms_key_id".to_owned(),
-                    kms(a.s("master_user_secret_kms_key_id"), "aws/secretsmanager"),
-                ));
+            {
+                enc = Encryption::Unknown;
             }
-            with_secondary(store(a, "rds", "cluster_identifier", enc), secondary)
+            store("rds", "cluster_identifier", enc, rds_secondary(a))
         }
         "aws_docdb_cluster" => {
-            let enc = gated(
-                a,
-                "storage_encrypted",
-                false,
-                "kms_key_id",
-                "aws/rds",
-                Encryption::None,
-            );
-            store(a, "rds", "cluster_identifier", enc)
+            let enc = switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false);
+            store("rds", "cluster_identifier", enc, Vec::new())
         }
         "aws_neptune_cluster" => {
-            let enc = gated(
-                a,
-                "storage_encrypted",
-                false,
-                "kms_key_arn",
-                "aws/rds",
-                Encryption::None,
-            );
-            store(a, "rds", "cluster_identifier", enc)
+            let enc = switch_and_key(a, "storage_encrypted", "kms_key_arn", "aws/rds", false);
+            store("rds", "cluster_identifier", enc, Vec::new())
         }
         "aws_dynamodb_table" => {
-            let sse = a.blocks("server_side_encryption").first().copied().cloned();
-            let enc = match sse {
-                None => Encryption::AwsOwned,
-                Some(b) if b.is_unknown() => Encryption::Unknown,
-                Some(b) => {
-                    let key = b
-                        .get("kms_key_arn")
-                        .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                        .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-                    match b
-                        .get("enabled")
-                        .map(crate::parse::tf_hcl::value::Value::to_bool)
-                    {
-                        Some(Ok(Some(true))) => kms(key, "aws/dynamodb"),
-                        Some(Ok(None)) => Encryption::Unknown,
-                        _ => Encryption::AwsOwned,
-                    }
-                }
-            };
+            let enc = from_block(
+                a,
+                "server_side_encryption",
+                Encryption::AwsOwned,
+                |b| match b.boolean("enabled") {
+                    Some(Val::Known(true)) => key_or(b, "kms_key_arn", managed("dynamodb")),
+                    None | Some(Val::Known(false)) => Encryption::AwsOwned,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                },
+            );
             let mut secondary = Vec::new();
-            for (i, r) in a.blocks("replica").into_iter().enumerate() {
-                let key = r
-                    .get("kms_key_arn")
-                    .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                    .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-                let replica_enc = match (&enc, key) {
-                    (_, Some(k)) => kms(Some(k), "aws/dynamodb"),
-                    (Encryption::AwsOwned, None) => Encryption::AwsOwned,
-                    (Encryption::Unknown, None) => Encryption::Unknown,
-                    (_, None) => Encryption::AwsManaged("aws/dynamodb".into()),
+            for r in a.blocks("replica") {
+                if r.is_unknown() {
+                    secondary.push(("replica:".to_owned(), Encryption::Unknown));
+                    continue;
+                }
+                let r = a.nested(r);
+                let region = r.text("region_name").unwrap_or_default();
+                let default = match &enc {
+                    Encryption::Kms(_) => managed("dynamodb"),
+                    other => other.clone(),
                 };
-                let region = r
-                    .get("region_name")
-                    .and_then(|v| v.to_text().ok().flatten())
-                    .unwrap_or_else(|| i.to_string());
-                secondary.push((format!("replica {region}"), replica_enc));
+                secondary.push((
+                    format!("replica:{region}"),
+                    key_or(&r, "kms_key_arn", default),
+                ));
             }
-            with_secondary(store(a, "dynamodb", "name", enc), secondary)
+            store("dynamodb", "name", enc, secondary)
         }
+        "aws_dynamodb_table_replica" => store(
+            "dynamodb",
+            "global_table_arn",
+            key_or(a, "kms_key_arn", managed("dynamodb")),
+            Vec::new(),
+        ),
         "aws_sqs_queue" => {
-            let enc = match (
-                a.s("kms_master_key_id"),
-                a.boolean("sqs_managed_sse_enabled"),
-            ) {
-                (Some(k), _) => kms(Some(k), "aws/sqs"),
-                (None, Some(Val::Known(false))) => Encryption::None,
-                (None, Some(Val::Known(true)) | None) => Encryption::AwsOwned,
-                (None, Some(_)) => Encryption::Unknown,
+            let enc = match key_attr(a, "kms_master_key_id") {
+                Some(k) => key_encryption(k),
+                None => match a.boolean("sqs_managed_sse_enabled") {
+                    Some(Val::Known(false)) => Encryption::None,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    None | Some(Val::Known(true)) => Encryption::AwsOwned,
+                },
             };
-            store(a, "sqs", "name", enc)
+            store("sqs", "name", enc, Vec::new())
         }
-        "aws_sns_topic" => {
-            let enc = match a.s("kms_master_key_id") {
-                Some(k) => kms(Some(k), "aws/sns"),
-                None => Encryption::None,
-            };
-            store(a, "sns", "name", enc)
-        }
+        "aws_sns_topic" => store(
+            "sns",
+            "name",
+            key_or(a, "kms_master_key_id", Encryption::None),
+            Vec::new(),
+        ),
         "aws_ebs_volume" => {
-            let enc = if a.boolean("encrypted").is_none()
-                && a.s("kms_key_id").is_none()
-                && a.present("snapshot_id")
+            let mut enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false);
+            if matches!(enc, Encryption::None)
+                && inherits(a, &["snapshot_id"], "encrypted", "kms_key_id")
             {
-                Encryption::Unknown
-            } else {
-                gated(
-                    a,
-                    "encrypted",
-                    false,
-                    "kms_key_id",
-                    "aws/ebs",
-                    Encryption::None,
-                )
-            };
-            store(a, "ec2", "id", enc)
+                enc = Encryption::Unknown;
+            }
+            store("ec2", "id", enc, Vec::new())
+        }
+        "aws_instance" => {
+            let device =
+                |b: &Attrs<'_>| switch_and_key(b, "encrypted", "kms_key_id", "aws/ebs", false);
+            let enc = from_block(a, "root_block_device", Encryption::None, device);
+            let mut secondary = Vec::new();
+            for b in a.blocks("ebs_block_device") {
+                if b.is_unknown() {
+                    secondary.push(("ebs_block_device:".to_owned(), Encryption::Unknown));
+                    continue;
+                }
+                let b = a.nested(b);
+                let name = b.text("device_name").unwrap_or_default();
+                secondary.push((format!("ebs_block_device:{name}"), device(&b)));
+            }
+            store("ec2", "id", enc, secondary)
         }
         "aws_efs_file_system" => {
-            let enc = gated(
-                a,
-                "encrypted",
-                false,
-                "kms_key_id",
-                "aws/elasticfilesystem",
-                Encryption::None,
-            );
-            store(a, "elasticfilesystem", "creation_token", enc)
+            let enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/elasticfilesystem", false);
+            store("elasticfilesystem", "creation_token", enc, Vec::new())
         }
         "aws_secretsmanager_secret" => {
-            let enc = kms(a.s("kms_key_id"), "aws/secretsmanager");
-            let secondary = a
-                .blocks("replica")
-                .into_iter()
-                .map(|r| {
-                    let key = r
-                        .get("kms_key_id")
-                        .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                        .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-                    let region = r
-                        .get("region")
-                        .and_then(|v| v.to_text().ok().flatten())
-                        .unwrap_or_default();
-                    (format!("replica {region}"), kms(key, "aws/secretsmanager"))
-                })
-                .collect();
-            with_secondary(store(a, "secretsmanager", "name", enc), secondary)
+            let mut secondary = Vec::new();
+            for r in a.blocks("replica") {
+                if r.is_unknown() {
+                    secondary.push(("replica:".to_owned(), Encryption::Unknown));
+                    continue;
+                }
+                let r = a.nested(r);
+                let region = r.text("region").unwrap_or_default();
+                secondary.push((
+                    format!("replica:{region}"),
+                    key_or(&r, "kms_key_id", managed("secretsmanager")),
+                ));
+            }
+            store(
+                "secretsmanager",
+                "name",
+                key_or(a, "kms_key_id", managed("secretsmanager")),
+                secondary,
+            )
         }
         "aws_ssm_parameter" => {
             let enc = match a.s("type") {
-                Some(Val::Known(t)) if t == "SecureString" => kms(a.s("key_id"), "aws/ssm"),
+                Some(Val::Known(t)) if t == "SecureString" => key_or(a, "key_id", managed("ssm")),
                 Some(Val::Known(_)) => Encryption::None,
-                Some(_) | None => Encryption::Unknown,
+                None | Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
             };
-            store(a, "ssm", "name", enc)
+            store("ssm", "name", enc, Vec::new())
         }
         "aws_kinesis_stream" => {
-            let enc = match a.s("encryption_type") {
-                Some(Val::Known(t)) if t == "KMS" => kms(a.s("kms_key_id"), "aws/kinesis"),
-                Some(Val::Known(_)) | None => Encryption::None,
-                Some(_) => Encryption::Unknown,
+            let key = key_attr(a, "kms_key_id");
+            let enc = match (a.s("encryption_type"), key) {
+                (Some(Val::Known(t)), key) if t == "KMS" => {
+                    key.map_or_else(|| managed("kinesis"), key_encryption)
+                }
+                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => key_encryption(k),
+                (Some(Val::Unknown | Val::Ref(_)), None) => Encryption::Unknown,
+                (Some(Val::Known(_)) | None, _) => Encryption::None,
             };
-            store(a, "kinesis", "name", enc)
+            store("kinesis", "name", enc, Vec::new())
         }
         "aws_kinesis_firehose_delivery_stream" => {
-            let enc = match a.blocks("server_side_encryption").first() {
-                None => Encryption::None,
-                Some(b) if b.is_unknown() => Encryption::Unknown,
-                Some(b) => match b
-                    .get("enabled")
-                    .map(crate::parse::tf_hcl::value::Value::to_bool)
-                {
-                    Some(Ok(Some(true))) => {
-                        let key = b
-                            .get("key_arn")
-                            .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                            .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-                        match b
-                            .get("key_type")
-                            .and_then(crate::parse::tf_hcl::value::Value::to_vstr)
-                        {
-                            Some(Val::Known(t)) if t == "CUSTOMER_MANAGED_CMK" => {
-                                kms(key, "aws/firehose")
-                            }
-                            Some(Val::Known(_)) | None => Encryption::AwsOwned,
-                            Some(_) => Encryption::Unknown,
+            let enc = from_block(a, "server_side_encryption", Encryption::None, |b| {
+                match b.boolean("enabled") {
+                    None | Some(Val::Known(false)) => Encryption::None,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Known(true)) => match b.s("key_type") {
+                        Some(Val::Known(t)) if t == "CUSTOMER_MANAGED_CMK" => {
+                            key_or(b, "key_arn", Encryption::Unknown)
                         }
-                    }
-                    Some(Ok(None)) => Encryption::Unknown,
-                    _ => Encryption::None,
+                        None | Some(Val::Known(_)) => Encryption::AwsOwned,
+                        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    },
+                }
+            });
+            store("firehose", "name", enc, Vec::new())
+        }
+        "aws_cloudwatch_log_group" => store(
+            "logs",
+            "name",
+            key_or(a, "kms_key_id", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_redshift_cluster" => {
+            let enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/redshift", false);
+            store("redshift", "cluster_identifier", enc, Vec::new())
+        }
+        "aws_redshiftserverless_namespace" => store(
+            "redshift-serverless",
+            "namespace_name",
+            key_or(a, "kms_key_id", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_elasticache_replication_group" => {
+            let valkey = a
+                .text("engine")
+                .is_some_and(|e| e.eq_ignore_ascii_case("valkey"));
+            let enc = match key_attr(a, "kms_key_id") {
+                Some(k) => key_encryption(k),
+                None => match a.boolean("at_rest_encryption_enabled") {
+                    Some(Val::Known(true)) => Encryption::AwsOwned,
+                    None if valkey => Encryption::AwsOwned,
+                    None | Some(Val::Known(false)) => Encryption::None,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
                 },
             };
-            store(a, "firehose", "name", enc)
+            store("elasticache", "replication_group_id", enc, Vec::new())
         }
-        "aws_cloudwatch_log_group" => {
-            let enc = match a.s("kms_key_id") {
-                Some(k) => kms(Some(k), "aws/logs"),
-                None => Encryption::AwsOwned,
-            };
-            store(a, "logs", "name", enc)
-        }
-        "aws_redshift_cluster" => {
-            let enc = gated(
-                a,
-                "encrypted",
-                false,
-                "kms_key_id",
-                "aws/redshift",
-                Encryption::None,
-            );
-            store(a, "redshift", "cluster_identifier", enc)
-        }
-        "aws_elasticache_replication_group" => {
-            let enc = match (a.s("kms_key_id"), a.boolean("at_rest_encryption_enabled")) {
-                (_, Some(Val::Known(false))) => Encryption::None,
-                (Some(k), _) => kms(Some(k), "aws/elasticache"),
-                (None, Some(Val::Known(true)) | None) => Encryption::AwsOwned,
-                (None, Some(_)) => Encryption::Unknown,
-            };
-            store(a, "elasticache", "replication_group_id", enc)
-        }
-        "aws_opensearch_domain" => {
-            let enc = match a.blocks("encrypt_at_rest").first() {
-                None => Encryption::None,
-                Some(b) if b.is_unknown() => Encryption::Unknown,
-                Some(b) => {
-                    let key = b
-                        .get("kms_key_id")
-                        .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                        .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-                    match b
-                        .get("enabled")
-                        .map(crate::parse::tf_hcl::value::Value::to_bool)
-                    {
-                        Some(Ok(Some(true))) => kms(key, "aws/es"),
-                        Some(Ok(None)) => Encryption::Unknown,
-                        _ => Encryption::None,
-                    }
+        "aws_elasticache_serverless_cache" => store(
+            "elasticache",
+            "name",
+            key_or(a, "kms_key_id", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_memorydb_cluster" => store(
+            "memorydb",
+            "name",
+            key_or(a, "kms_key_arn", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_dax_cluster" => {
+            let enc = from_block(a, "server_side_encryption", Encryption::None, |b| {
+                match b.boolean("enabled") {
+                    Some(Val::Known(true)) => Encryption::AwsOwned,
+                    None | Some(Val::Known(false)) => Encryption::None,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
                 }
-            };
-            store(a, "es", "domain_name", enc)
+            });
+            store("dax", "cluster_name", enc, Vec::new())
         }
-        "aws_backup_vault" => {
-            let enc = kms(a.s("kms_key_arn"), "aws/backup");
-            store(a, "backup", "name", enc)
+        "aws_opensearch_domain" | "aws_elasticsearch_domain" => {
+            let enc = from_block(a, "encrypt_at_rest", Encryption::None, |b| {
+                switch_and_key(b, "enabled", "kms_key_id", "aws/es", false)
+            });
+            store("es", "domain_name", enc, Vec::new())
         }
+        "aws_backup_vault" => store(
+            "backup",
+            "name",
+            key_or(a, "kms_key_arn", managed("backup")),
+            Vec::new(),
+        ),
         "aws_ecr_repository" => {
-            let enc = match a.blocks("encryption_configuration").first() {
-                None => Encryption::AwsOwned,
-                Some(b) if b.is_unknown() => Encryption::Unknown,
-                Some(b) => {
-                    let key = b
-                        .get("kms_key")
-                        .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                        .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-                    match b
-                        .get("encryption_type")
-                        .and_then(crate::parse::tf_hcl::value::Value::to_vstr)
-                    {
-                        Some(Val::Known(t)) if t == "KMS" || t == "KMS_DSSE" => kms(key, "aws/ecr"),
-                        Some(Val::Known(_)) | None => Encryption::AwsOwned,
-                        Some(_) => Encryption::Unknown,
+            let enc = from_block(
+                a,
+                "encryption_configuration",
+                Encryption::AwsOwned,
+                |b| match b.s("encryption_type") {
+                    Some(Val::Known(t)) if t.starts_with("KMS") => {
+                        key_or(b, "kms_key", managed("ecr"))
                     }
+                    None | Some(Val::Known(_)) => Encryption::AwsOwned,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                },
+            );
+            store("ecr", "name", enc, Vec::new())
+        }
+        "aws_lambda_function" => store(
+            "lambda",
+            "function_name",
+            key_or(a, "kms_key_arn", managed("lambda")),
+            Vec::new(),
+        ),
+        "aws_msk_cluster" => {
+            let enc = from_block(a, "encryption_info", managed("kafka"), |b| {
+                key_or(b, "encryption_at_rest_kms_key_arn", managed("kafka"))
+            });
+            store("kafka", "cluster_name", enc, Vec::new())
+        }
+        "aws_timestreamwrite_database" => store(
+            "timestream",
+            "database_name",
+            key_or(a, "kms_key_id", managed("timestream")),
+            Vec::new(),
+        ),
+        "aws_sagemaker_notebook_instance" => store(
+            "sagemaker",
+            "name",
+            key_or(a, "kms_key_id", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_sagemaker_domain" => store(
+            "sagemaker",
+            "domain_name",
+            key_or(a, "kms_key_id", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_sagemaker_endpoint_configuration" => store(
+            "sagemaker",
+            "name",
+            key_or(a, "kms_key_arn", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_cloudtrail" => store(
+            "cloudtrail",
+            "name",
+            key_or(a, "kms_key_id", Encryption::AwsOwned),
+            Vec::new(),
+        ),
+        "aws_eks_cluster" => {
+            let enc = from_block(a, "encryption_config", Encryption::AwsOwned, |b| {
+                from_block(b, "provider", Encryption::Unknown, |p| {
+                    key_or(p, "key_arn", Encryption::Unknown)
+                })
+            });
+            store("eks", "name", enc, Vec::new())
+        }
+        "aws_glue_data_catalog_encryption_settings" => {
+            let settings: Vec<&Value> = a.blocks("data_catalog_encryption_settings");
+            let (enc, secondary) = match settings.first() {
+                None => (Encryption::None, Vec::new()),
+                Some(s) if s.is_unknown() => (Encryption::Unknown, Vec::new()),
+                Some(s) => {
+                    let s = a.nested(s);
+                    let enc = from_block(&s, "encryption_at_rest", Encryption::None, |b| {
+                        match b.s("catalog_encryption_mode") {
+                            Some(Val::Known(m)) if m.starts_with("SSE-KMS") => {
+                                key_or(b, "sse_aws_kms_key_id", managed("glue"))
+                            }
+                            None | Some(Val::Known(_)) => Encryption::None,
+                            Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                        }
+                    });
+                    let mut secondary = Vec::new();
+                    if let Some(c) = s
+                        .blocks("connection_password_encryption")
+                        .first()
+                        .filter(|c| !c.is_unknown())
+                    {
+                        let c = s.nested(c);
+                        if c.boolean("return_connection_password_encrypted")
+                            == Some(Val::Known(true))
+                        {
+                            secondary.push((
+                                "connection_password".to_owned(),
+                                key_or(&c, "aws_kms_key_id", managed("glue")),
+                            ));
+                        }
+                    }
+                    (enc, secondary)
                 }
             };
-            store(a, "ecr", "name", enc)
+            store("glue", "catalog_id", enc, secondary)
         }
-        "aws_lambda_function" => {
-            let enc = kms(a.s("kms_key_arn"), "aws/lambda");
-            store(a, "lambda", "function_name", enc)
+        "aws_athena_workgroup" => {
+            let enc = from_block(a, "configuration", Encryption::AwsOwned, |c| {
+                from_block(c, "result_configuration", Encryption::AwsOwned, |r| {
+                    from_block(
+                        r,
+                        "encryption_configuration",
+                        Encryption::AwsOwned,
+                        |e| match e.s("encryption_option") {
+                            Some(Val::Known(o)) if o.ends_with("_KMS") => {
+                                key_or(e, "kms_key_arn", managed("s3"))
+                            }
+                            None | Some(Val::Known(_)) => Encryption::AwsOwned,
+                            Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                        },
+                    )
+                })
+            });
+            store("athena", "name", enc, Vec::new())
         }
-        "aws_msk_cluster" => {
-            let key = a
-                .blocks("encryption_info")
-                .first()
-                .and_then(|b| b.get("encryption_at_rest_kms_key_arn"))
-                .filter(|v| !matches!(v, crate::parse::tf_hcl::value::Value::Null))
-                .and_then(crate::parse::tf_hcl::value::Value::to_vstr);
-            store(a, "kafka", "cluster_name", kms(key, "aws/kafka"))
+        "aws_keyspaces_table" => {
+            let enc = from_block(
+                a,
+                "encryption_specification",
+                Encryption::AwsOwned,
+                |b| match b.s("type") {
+                    Some(Val::Known(t)) if t == "CUSTOMER_MANAGED_KMS_KEY" => {
+                        key_or(b, "kms_key_identifier", Encryption::Unknown)
+                    }
+                    None | Some(Val::Known(_)) => Encryption::AwsOwned,
+                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                },
+            );
+            store("cassandra", "table_name", enc, Vec::new())
         }
-        _ => return None,
-    })
-}
-
-fn with_secondary(mut k: Kind, secondary: Vec<(String, Encryption)>) -> Kind {
-    if let Kind::DataStore(d) = &mut k {
-        d.secondary = secondary;
+        "aws_kinesis_video_stream" => store(
+            "kinesisvideo",
+            "name",
+            key_or(a, "kms_key_id", managed("kinesisvideo")),
+            Vec::new(),
+        ),
+        "aws_mq_broker" => {
+            let enc = from_block(
+                a,
+                "encryption_options",
+                Encryption::AwsOwned,
+                |b| match key_attr(b, "kms_key_id") {
+                    Some(k) => key_encryption(k),
+                    None => match b.boolean("use_aws_owned_key") {
+                        Some(Val::Known(false)) => managed("mq"),
+                        None | Some(Val::Known(true)) => Encryption::AwsOwned,
+                        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    },
+                },
+            );
+            store("mq", "broker_name", enc, Vec::new())
+        }
+        "aws_fsx_lustre_file_system"
+        | "aws_fsx_windows_file_system"
+        | "aws_fsx_ontap_file_system"
+        | "aws_fsx_openzfs_file_system" => store(
+            "fsx",
+            "id",
+            key_or(a, "kms_key_id", managed("fsx")),
+            Vec::new(),
+        ),
+        "aws_codeartifact_domain" => store(
+            "codeartifact",
+            "domain",
+            key_or(a, "encryption_key", managed("codeartifact")),
+            Vec::new(),
+        ),
+        _ => None,
     }
-    k
 }
 
 #[cfg(test)]
@@ -473,23 +609,17 @@ mod tests {
 
     #[test]
     fn aws_managed_aliases() {
-        assert_eq!(kms(None, "aws/s3"), Encryption::AwsManaged("aws/s3".into()));
+        let k = |s: &str| key_encryption(Val::Known(s.into()));
+        assert_eq!(k("alias/aws/sqs"), Encryption::AwsManaged("aws/sqs".into()));
         assert_eq!(
-            kms(Some(Val::Known("alias/aws/sqs".into())), "aws/sqs"),
-            Encryption::AwsManaged("aws/sqs".into())
-        );
-        assert_eq!(
-            kms(
-                Some(Val::Known(
-                    "arn:aws:kms:us-east-1:111122223333:alias/aws/s3".into()
-                )),
-                "aws/s3"
-            ),
+            k("arn:aws:kms:us-east-1:111122223333:alias/aws/s3"),
             Encryption::AwsManaged("aws/s3".into())
         );
         assert_eq!(
-            kms(Some(Val::Known("alias/orders".into())), "aws/s3"),
+            k("alias/orders"),
             Encryption::Kms(Val::Known("alias/orders".into()))
         );
+        assert_eq!(aws_managed_alias("1234abcd-12ab"), None);
+        assert_eq!(managed("s3"), Encryption::AwsManaged("aws/s3".into()));
     }
 }
