@@ -22,6 +22,7 @@ pub(crate) mod computed;
 pub(crate) mod eval;
 pub(crate) mod fill;
 pub(crate) mod functions;
+pub(crate) mod instances;
 pub(crate) mod json;
 pub(crate) mod loader;
 pub(crate) mod mapping;
