@@ -29,6 +29,37 @@ fn tf_dirs(root: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Module sources in the directory's own files that are not local paths.
+fn remote_sources(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.filter_map(Result::ok) {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "tf") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let mut in_module = false;
+        for line in text.lines() {
+            let l = line.trim();
+            if l.starts_with("module \"") {
+                in_module = true;
+            }
+            if in_module && l.starts_with("source") {
+                if let Some(v) = l.split('"').nth(1) {
+                    if !v.starts_with('.') {
+                        out.push(v.to_owned());
+                    }
+                }
+                in_module = false;
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn every_corpus_directory_is_read() {
     let Some(root) = corpus() else {
@@ -43,6 +74,16 @@ fn every_corpus_directory_is_read() {
         let display = d.strip_prefix(&root).unwrap_or(&d).display().to_string();
         let parsed = tf_hcl::parse_dir(&d, &display, &LoadOptions::default())
             .unwrap_or_else(|e| panic!("{display}: {e:?}"));
+        // Every registry or git module the directory calls is a note, not a failure.
+        for src in remote_sources(&d) {
+            assert!(
+                parsed
+                    .notes
+                    .iter()
+                    .any(|n| n.message.contains(&format!("\"{src}\""))),
+                "{display}: no note for module source {src}"
+            );
+        }
         if verbose {
             eprintln!(
                 "== {display}: {} resources, {} notes",

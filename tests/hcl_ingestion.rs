@@ -596,3 +596,135 @@ fn domains_tree_access_report() {
         assert_eq!(want, got, "{name}: access report differs from {expected}");
     }
 }
+
+#[test]
+fn module_count_overrides_providers_and_installed_modules() {
+    let dir = scratch("modules");
+    let write = |p: &str, text: &str| {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "main.tf",
+        r#"
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+  default_tags {
+    tags = { Region = "west" }
+  }
+}
+variable "copies" {
+  type    = number
+  default = 1
+}
+module "store" {
+  count     = var.copies
+  source    = "./store"
+  name      = "s${count.index}"
+  providers = { aws = aws.west }
+}
+module "installed" {
+  source  = "example/kms/aws"
+  version = "1.0.0"
+}
+resource "aws_kms_key" "k" {
+  description = "original"
+}
+"#,
+    );
+    write(
+        "override.tf",
+        "resource \"aws_kms_key\" \"k\" {\n  description = \"overridden\"\n}\n",
+    );
+    write("vars.tfvars.json", "{\"copies\": 2}");
+    write(
+        "store/main.tf",
+        "variable \"name\" {}\nresource \"aws_sqs_queue\" \"q\" {\n  name = var.name\n}\n",
+    );
+    write(
+        ".terraform/modules/modules.json",
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"installed","Source":"registry.terraform.io/example/kms/aws","Version":"1.0.0","Dir":".terraform/modules/installed"}]}"#,
+    );
+    write(
+        ".terraform/modules/installed/main.tf",
+        "resource \"aws_kms_key\" \"this\" {\n  enable_key_rotation = true\n}\n",
+    );
+    let opts = LoadOptions {
+        var_files: vec![dir.join("vars.tfvars.json")],
+        ..LoadOptions::default()
+    };
+    let p = tf_hcl::parse_dir(&dir, "m", &opts).expect("parse");
+    let ids: Vec<&str> = p.resources.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "aws_kms_key.k",
+            "module.installed.aws_kms_key.this",
+            "module.store[0].aws_sqs_queue.q",
+            "module.store[1].aws_sqs_queue.q",
+        ]
+    );
+    let Kind::Key(k) = &res(&p, "aws_kms_key.k").kind else {
+        panic!("key")
+    };
+    assert_eq!(k.description.as_deref(), Some("overridden"));
+    let Kind::DataStore(q) = &res(&p, "module.store[1].aws_sqs_queue.q").kind else {
+        panic!("queue")
+    };
+    assert_eq!(q.name, Some(known("s1")));
+    // The module gets the aliased provider, and with it its default tags.
+    let tags = res(&p, "module.store[0].aws_sqs_queue.q")
+        .tags
+        .known()
+        .cloned()
+        .expect("tags");
+    assert_eq!(tags.get("Region").map(String::as_str), Some("west"));
+    assert!(
+        p.notes
+            .iter()
+            .all(|n| !n.message.contains("example/kms/aws")),
+        "{:?}",
+        p.notes
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn provider_pinned_account_names_the_deploying_account() {
+    let dir = scratch("pinned");
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"
+provider "aws" {
+  region              = "eu-central-1"
+  allowed_account_ids = ["444455556666"]
+}
+data "aws_caller_identity" "me" {}
+resource "aws_iam_role" "r" {
+  name               = "reader"
+  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.me.account_id}:root" }, Action = "sts:AssumeRole" }] })
+}
+"#,
+    )
+    .expect("write");
+    let p = tf_hcl::parse_dir(&dir, "p", &LoadOptions::default()).expect("parse");
+    assert_eq!(p.account_id.as_deref(), Some("444455556666"));
+    assert_eq!(p.region.as_deref(), Some("eu-central-1"));
+    let Kind::Role(role) = &res(&p, "aws_iam_role.r").kind else {
+        panic!("role")
+    };
+    assert_eq!(
+        role.arn,
+        Some(known("arn:aws:iam::444455556666:role/reader"))
+    );
+    let Some(Val::Known(trust)) = &role.trust_policy else {
+        panic!("trust")
+    };
+    assert_eq!(
+        principals(&trust.statements[0]),
+        vec![known("arn:aws:iam::444455556666:root")]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

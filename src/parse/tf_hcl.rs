@@ -139,6 +139,22 @@ fn parse(
         facts,
     );
     ev.notes.extend(loaded.notes);
+    // A provider pinned to one account (`allowed_account_ids`) names the deploying account when
+    // the command line does not.
+    let provider = ev.provider_config(0, "aws");
+    let pinned = match provider.get("allowed_account_ids") {
+        Some(Value::List(ids)) if ids.len() == 1 => ids[0].to_text().ok().flatten(),
+        _ => None,
+    };
+    let given = opts
+        .account_id
+        .clone()
+        .filter(|a| a != crate::analysis::principals::DEPLOYING_ACCOUNT);
+    if given.is_none() {
+        if let Some(a) = &pinned {
+            ev.facts.account_id = Some(a.clone());
+        }
+    }
     let built = build::build(&mut ev);
     let root_location = |pos: Pos| -> Location {
         if pos == Pos::default() {
@@ -161,18 +177,12 @@ fn parse(
             .into_iter()
             .map(|(location, message)| Note { location, message }),
     );
-    let provider = ev.provider_config(0, "aws");
     let region = match provider.get("region") {
         Some(Value::String(r)) => Some(r.clone()),
         _ => opts.region.clone(),
     };
-    let account_id =
-        opts.account_id
-            .clone()
-            .or_else(|| match provider.get("allowed_account_ids") {
-                Some(Value::List(ids)) if ids.len() == 1 => ids[0].to_text().ok().flatten(),
-                _ => None,
-            });
+    // The engine's placeholder for an unknown account is not an account the input reveals.
+    let account_id = given.or(pinned);
     let mut resources = built.resources;
     resources.sort_by(|a, b| a.id.cmp(&b.id));
     notes.sort();
