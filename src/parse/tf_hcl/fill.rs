@@ -13,8 +13,8 @@
 
 use crate::analysis::principals::DEPLOYING_ACCOUNT;
 use crate::model::{
-    Condition, Encryption, Kind, Location, NamedPolicy, Parsed, PolicyDocument, Principals,
-    Resource, SourceFill, Val,
+    Attachments, Condition, Encryption, Kind, Location, NamedPolicy, Parsed, PolicyDocument,
+    Principals, Resource, SourceFill, Val,
 };
 use std::collections::HashMap;
 
@@ -168,6 +168,21 @@ impl Filler<'_> {
         }
     }
 
+    /// Principals a policy is attached to, position by position when both list the same number.
+    fn attachments(&mut self, plan: &mut Attachments, src: &Attachments) {
+        for (p, s, attr) in [
+            (&mut plan.roles, &src.roles, "role"),
+            (&mut plan.users, &src.users, "user"),
+            (&mut plan.groups, &src.groups, "group"),
+        ] {
+            if p.len() == s.len() {
+                for (pv, sv) in p.iter_mut().zip(s) {
+                    self.val(pv, sv, attr);
+                }
+            }
+        }
+    }
+
     fn encryption(&mut self, plan: &mut Encryption, src: &Encryption, attr: &str) {
         let replace = match (&*plan, src) {
             (Encryption::Unknown, Encryption::Unknown) => false,
@@ -239,10 +254,12 @@ fn fill_resource(r: &mut Resource, src: &Resource, account: Option<&str>) {
             doc(&mut p.document, &s.document, &mut f, "policy")
         }
         (Kind::InlinePolicy(p), Kind::InlinePolicy(s)) => {
-            doc(&mut p.document, &s.document, &mut f, "policy")
+            doc(&mut p.document, &s.document, &mut f, "policy");
+            f.attachments(&mut p.attached, &s.attached);
         }
         (Kind::PolicyAttachment(p), Kind::PolicyAttachment(s)) => {
-            f.val(&mut p.policy_arn, &s.policy_arn, "policy_arn")
+            f.val(&mut p.policy_arn, &s.policy_arn, "policy_arn");
+            f.attachments(&mut p.attached, &s.attached);
         }
         (Kind::OrgPolicy(p), Kind::OrgPolicy(s)) => {
             doc(&mut p.document, &s.document, &mut f, "content")
