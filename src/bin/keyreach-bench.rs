@@ -23,9 +23,9 @@ struct Cli {
 enum Command {
     /// Generate a synthetic Terraform plan and time its ingestion into the resource model.
     Ingest(IngestArgs),
-    /// Time the full `analyze` (read, parse, link, evaluate, propagate, render JSON) of a plan
-    /// file written by `ingest --write`. Run it in its own process so the peak memory figure
-    /// is the analysis alone.
+    /// Time the full `analyze` (read, parse, link, evaluate, propagate, rules, render JSON)
+    /// of a plan file written by `ingest --write`. Run it in its own process so the peak
+    /// memory figure is the analysis alone.
     Analyze(AnalyzeArgs),
 }
 
@@ -95,13 +95,18 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
     let rss_before = peak_rss_kib();
     let mut out = std::io::stdout().lock();
     for run in 0..args.repeat.max(1) {
+        let cpu_before = thread_cpu_ns();
         let started = Instant::now();
         let parsed = tf_plan::parse(&display, &text, &LoadOptions::default())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let elapsed = started.elapsed();
+        let cpu = match (cpu_before, thread_cpu_ns()) {
+            (Some(a), Some(b)) => format!(", cpu {:.3} s", b.saturating_sub(a) as f64 / 1e9),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "run {}: {} resources, {} prior, parsed in {:.3} s",
+            "run {}: {} resources, {} prior, parsed in {:.3} s{cpu}",
             run + 1,
             parsed.resources.len(),
             parsed.prior.len(),
@@ -156,6 +161,13 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         None => writeln!(out, "peak RSS: not available on this platform")?,
     }
     Ok(())
+}
+
+/// CPU time of this thread (`/proc/thread-self/schedstat`), in nanoseconds: wall time
+/// overstates the work on a loaded machine.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
 }
 
 /// Peak resident set size (`VmHWM` of /proc/self/status), in KiB.

@@ -3,10 +3,12 @@
 //!
 //! The estate after the change is built from `resource_changes` (every managed resource and
 //! every data source whose read is deferred to apply), completed by `planned_values` and by
-//! the data sources read during planning (`prior_state`, mode `data`). Deleted and deposed
-//! objects exist only in the prior estate, which is `prior_state` (plus `before` values the
-//! prior state lacks). Ids are the addresses exactly as the plan prints them; locations are
-//! JSON pointers to the resource object.
+//! the data sources read during planning (`prior_state`, mode `data`). Deleted (and
+//! `forget`) objects exist only in the prior estate, which is `prior_state` (plus `before`
+//! values the prior state lacks); deposed objects left by an interrupted
+//! create-before-destroy are skipped. Ids are the addresses exactly as the plan prints them;
+//! locations are JSON pointers to the resource object (the resource change where there is
+//! one).
 //!
 //! Values unknown until apply are linked through the `configuration` (see [`config`]);
 //! policy documents that are read during apply are rebuilt from their arguments (see
@@ -288,6 +290,8 @@ fn map_entry(
         None => None,
     };
     let unknown: Option<Value> = match e.unknown {
+        // Nothing unknown (every no-op change): no marks to read.
+        Some(raw) if raw.get() == "{}" => None,
         Some(raw) => Some(owned(
             display,
             raw,

@@ -1,11 +1,11 @@
 //! Walking the plan document: top-level sections, resource changes, planned values and prior
 //! state (root and nested `child_modules` at any depth).
 //!
-//! The document is read once into borrowed raw sections (`serde_json::value::RawValue`), and
-//! each resource's values are parsed into a `serde_json::Value` only while that resource is
-//! mapped. Peak memory is then the text plus one resource, not a tree of the whole plan
-//! (a 10,000-resource plan is tens of megabytes of JSON). Every shape error carries the JSON
-//! pointer of the offending value.
+//! Each resource's values are borrowed as raw JSON (`serde_json::value::RawValue`) and parsed
+//! into a `serde_json::Value` only while that resource is mapped, so peak memory is the text
+//! plus one resource, not a tree of the whole plan (a 10,000-resource plan is tens of
+//! megabytes of JSON). A valid plan is read in one typed pass ([`fast`]); when that fails, the
+//! section-by-section read ([`precise`]) finds the error again and names its JSON pointer.
 
 use super::address::{Address, Key};
 use crate::error::InputError;
@@ -18,22 +18,8 @@ use std::borrow::Cow;
 /// Deepest `child_modules` nesting read.
 const MAX_MODULE_DEPTH: usize = 64;
 
-/// The top level of a plan.
-#[derive(Deserialize, Default)]
-pub(crate) struct RawPlan<'a> {
-    #[serde(borrow)]
-    pub(crate) format_version: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) planned_values: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) resource_changes: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) prior_state: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) configuration: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) values: Option<&'a RawValue>,
-}
+mod fast;
+mod precise;
 
 /// Where a resource's values come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,18 +106,6 @@ pub(crate) fn array<'a>(
 }
 
 #[derive(Deserialize)]
-struct RawChangeEntry<'a> {
-    #[serde(borrow)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "type")]
-    type_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    deposed: Option<&'a RawValue>,
-    #[serde(borrow)]
-    change: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
 struct RawChange<'a> {
     #[serde(default)]
     actions: Vec<String>,
@@ -179,46 +153,6 @@ impl Changes<'_> {
             actions: std::collections::HashMap::new(),
         }
     }
-}
-
-/// Reads `resource_changes` item by item (the precise path: every shape error has its
-/// pointer).
-pub(crate) fn read_changes<'a>(
-    display: &str,
-    raw: &'a RawValue,
-) -> Result<Changes<'a>, InputError> {
-    let mut out = Changes::new();
-    for (i, item) in array(
-        display,
-        raw,
-        "/resource_changes",
-        "an array of resource changes",
-    )?
-    .into_iter()
-    .enumerate()
-    {
-        let ptr = format!("/resource_changes/{i}");
-        let rc: RawChangeEntry = typed(display, item, &ptr, "a resource change object")?;
-        let change = match rc.change {
-            Some(raw) => Some(typed(
-                display,
-                raw,
-                &format!("{ptr}/change"),
-                "a change object with `actions` (a list of strings)",
-            )?),
-            None => None,
-        };
-        change_entry(
-            display,
-            i,
-            rc.address,
-            rc.type_name,
-            rc.deposed.is_some(),
-            change,
-            &mut out,
-        )?;
-    }
-    Ok(out)
 }
 
 /// Adds one resource change.
@@ -298,16 +232,6 @@ fn change_entry<'a>(
 }
 
 #[derive(Deserialize)]
-struct RawModule<'a> {
-    #[serde(borrow)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    resources: Option<&'a RawValue>,
-    #[serde(borrow)]
-    child_modules: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
 struct RawResource<'a> {
     #[serde(borrow)]
     address: Option<Cow<'a, str>>,
@@ -318,37 +242,6 @@ struct RawResource<'a> {
     type_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     values: Option<&'a RawValue>,
-}
-
-/// Reads the resources of a values representation (`planned_values` or
-/// `prior_state.values`): `{"root_module": {"resources": [...], "child_modules": [...]}}`.
-pub(crate) fn read_values<'a>(
-    display: &str,
-    raw: &'a RawValue,
-    pointer: &str,
-    source: Source,
-) -> Result<Vec<Entry<'a>>, InputError> {
-    #[derive(Deserialize)]
-    struct Values<'a> {
-        #[serde(borrow)]
-        root_module: Option<&'a RawValue>,
-    }
-    let mut out = Vec::new();
-    if raw.get().trim() == "null" {
-        return Ok(out);
-    }
-    let v: Values = typed(display, raw, pointer, "an object with `root_module`")?;
-    if let Some(root) = v.root_module {
-        read_module(
-            display,
-            root,
-            &format!("{pointer}/root_module"),
-            source,
-            0,
-            &mut out,
-        )?;
-    }
-    Ok(out)
 }
 
 /// Adds one resource of a values representation.
@@ -416,48 +309,6 @@ fn value_entry<'a>(
     Ok(())
 }
 
-fn read_module<'a>(
-    display: &str,
-    raw: &'a RawValue,
-    pointer: &str,
-    source: Source,
-    depth: usize,
-    out: &mut Vec<Entry<'a>>,
-) -> Result<(), InputError> {
-    if depth > MAX_MODULE_DEPTH {
-        return Err(error_at(
-            display,
-            pointer,
-            format!("modules nested deeper than {MAX_MODULE_DEPTH} levels"),
-        ));
-    }
-    if raw.get().trim() == "null" {
-        return Ok(());
-    }
-    let m: RawModule = typed(display, raw, pointer, "a module object")?;
-    if let Some(resources) = m.resources {
-        let rptr = format!("{pointer}/resources");
-        for (i, r) in array(display, resources, &rptr, "an array of resources")?
-            .into_iter()
-            .enumerate()
-        {
-            let ptr = format!("{rptr}/{i}");
-            let res: RawResource = typed(display, r, &ptr, "a resource object")?;
-            value_entry(display, ptr, res, m.address.as_deref(), source, out)?;
-        }
-    }
-    if let Some(children) = m.child_modules {
-        let cptr = format!("{pointer}/child_modules");
-        for (i, c) in array(display, children, &cptr, "an array of modules")?
-            .into_iter()
-            .enumerate()
-        {
-            read_module(display, c, &format!("{cptr}/{i}"), source, depth + 1, out)?;
-        }
-    }
-    Ok(())
-}
-
 /// Everything read from the document's sections.
 pub(crate) struct Sections<'a> {
     /// `format_version`.
@@ -480,10 +331,10 @@ pub(crate) struct Sections<'a> {
 /// plans (each byte is scanned once, plus once more for the values of each resource); when
 /// it fails, the section-by-section path runs to name the JSON pointer of the error.
 pub(crate) fn read<'a>(display: &str, text: &'a str) -> Result<Sections<'a>, InputError> {
-    match read_fast(display, text) {
+    match fast::read(display, text) {
         Ok(Ok(s)) => Ok(s),
         Ok(Err(e)) => Err(e),
-        Err(fast_error) => match read_precise(display, text) {
+        Err(fast_error) => match precise::read(display, text) {
             Err(e) => Err(e),
             // Both paths read the same document; if only the fast one failed, report it.
             Ok(_) => Err(InputError::from_json(display, &fast_error)),
@@ -491,209 +342,45 @@ pub(crate) fn read<'a>(display: &str, text: &'a str) -> Result<Sections<'a>, Inp
     }
 }
 
-fn read_precise<'a>(display: &str, text: &'a str) -> Result<Sections<'a>, InputError> {
-    let top: RawPlan = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => error_at(
-            display,
-            "",
-            format!("is not a Terraform plan: the document must be a JSON object ({e})"),
-        ),
-        _ => InputError::from_json(display, &e),
-    })?;
-    let format_version = match top.format_version {
-        Some(raw) => Some(typed::<String>(
-            display,
-            raw,
-            "/format_version",
-            "a version string",
-        )?),
-        None => None,
-    };
-    let prior = match top.prior_state {
-        Some(raw) if raw.get().trim() != "null" => {
-            #[derive(Deserialize)]
-            struct State<'a> {
-                #[serde(borrow)]
-                values: Option<&'a RawValue>,
-            }
-            let s: State = typed(display, raw, "/prior_state", "a state object with `values`")?;
-            match s.values {
-                Some(v) => read_values(display, v, "/prior_state/values", Source::State)?,
-                None => Vec::new(),
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(s: &Sections) -> Vec<String> {
+        let entries = s
+            .prior
+            .iter()
+            .chain(&s.changes.after)
+            .chain(&s.changes.before)
+            .chain(&s.planned);
+        entries
+            .map(|e| {
+                format!(
+                    "{} {} {:?} {:?} {}",
+                    e.address,
+                    e.pointer,
+                    e.change,
+                    e.source,
+                    e.values.map_or("", |v| v.get()).len()
+                )
+            })
+            .collect()
+    }
+
+    /// The single-pass read and the precise read see the same resources.
+    #[test]
+    fn both_reads_agree_on_the_fixtures() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/plans");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let fast = fast::read("p", &text)
+                .expect("fast read")
+                .expect("converted");
+            let precise = precise::read("p", &text).expect("precise read");
+            assert_eq!(summary(&fast), summary(&precise), "{}", path.display());
+            assert_eq!(fast.format_version, precise.format_version);
+            assert!(!summary(&fast).is_empty());
         }
-        _ => Vec::new(),
-    };
-    let changes = match top.resource_changes {
-        Some(raw) => read_changes(display, raw)?,
-        None => Changes::new(),
-    };
-    let planned = match top.planned_values {
-        Some(raw) => read_values(display, raw, "/planned_values", Source::Planned)?,
-        None => Vec::new(),
-    };
-    Ok(Sections {
-        format_version,
-        configuration: top.configuration,
-        is_plan: top.planned_values.is_some()
-            || top.resource_changes.is_some()
-            || top.prior_state.is_some()
-            || top.configuration.is_some(),
-        is_state: top.values.is_some(),
-        prior,
-        changes,
-        planned,
-    })
-}
-
-#[derive(Deserialize)]
-struct FastPlan<'a> {
-    #[serde(borrow)]
-    format_version: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    planned_values: Option<FastValues<'a>>,
-    #[serde(borrow)]
-    resource_changes: Option<Vec<FastChange<'a>>>,
-    #[serde(borrow)]
-    prior_state: Option<FastState<'a>>,
-    #[serde(borrow)]
-    configuration: Option<&'a RawValue>,
-    #[serde(borrow)]
-    values: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct FastState<'a> {
-    #[serde(borrow)]
-    values: Option<FastValues<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FastValues<'a> {
-    #[serde(borrow)]
-    root_module: Option<FastModule<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FastModule<'a> {
-    #[serde(borrow)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    resources: Option<Vec<RawResource<'a>>>,
-    #[serde(borrow)]
-    child_modules: Option<Vec<FastModule<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct FastChange<'a> {
-    #[serde(borrow)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "type")]
-    type_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    deposed: Option<&'a RawValue>,
-    #[serde(borrow)]
-    change: Option<RawChange<'a>>,
-}
-
-/// The single-pass read. `Err` is a shape error without a pointer (the precise path then
-/// finds it); `Ok(Err)` is an error the conversion found, with its pointer.
-fn read_fast<'a>(
-    display: &str,
-    text: &'a str,
-) -> Result<Result<Sections<'a>, InputError>, serde_json::Error> {
-    let top: FastPlan = serde_json::from_str(text)?;
-    Ok(convert_fast(display, top))
-}
-
-fn convert_fast<'a>(display: &str, top: FastPlan<'a>) -> Result<Sections<'a>, InputError> {
-    let is_plan = top.planned_values.is_some()
-        || top.resource_changes.is_some()
-        || top.prior_state.is_some()
-        || top.configuration.is_some();
-    let mut prior = Vec::new();
-    if let Some(root) = top
-        .prior_state
-        .and_then(|s| s.values)
-        .and_then(|v| v.root_module)
-    {
-        fast_module(
-            display,
-            root,
-            "/prior_state/values/root_module",
-            Source::State,
-            0,
-            &mut prior,
-        )?;
     }
-    let mut changes = Changes::new();
-    for (i, rc) in top.resource_changes.into_iter().flatten().enumerate() {
-        change_entry(
-            display,
-            i,
-            rc.address,
-            rc.type_name,
-            rc.deposed.is_some(),
-            rc.change,
-            &mut changes,
-        )?;
-    }
-    let mut planned = Vec::new();
-    if let Some(root) = top.planned_values.and_then(|v| v.root_module) {
-        fast_module(
-            display,
-            root,
-            "/planned_values/root_module",
-            Source::Planned,
-            0,
-            &mut planned,
-        )?;
-    }
-    Ok(Sections {
-        format_version: top.format_version.map(Cow::into_owned),
-        configuration: top.configuration,
-        is_plan,
-        is_state: top.values.is_some(),
-        prior,
-        changes,
-        planned,
-    })
-}
-
-fn fast_module<'a>(
-    display: &str,
-    m: FastModule<'a>,
-    pointer: &str,
-    source: Source,
-    depth: usize,
-    out: &mut Vec<Entry<'a>>,
-) -> Result<(), InputError> {
-    if depth > MAX_MODULE_DEPTH {
-        return Err(error_at(
-            display,
-            pointer,
-            format!("modules nested deeper than {MAX_MODULE_DEPTH} levels"),
-        ));
-    }
-    for (i, r) in m.resources.into_iter().flatten().enumerate() {
-        value_entry(
-            display,
-            format!("{pointer}/resources/{i}"),
-            r,
-            m.address.as_deref(),
-            source,
-            out,
-        )?;
-    }
-    for (i, c) in m.child_modules.into_iter().flatten().enumerate() {
-        fast_module(
-            display,
-            c,
-            &format!("{pointer}/child_modules/{i}"),
-            source,
-            depth + 1,
-            out,
-        )?;
-    }
-    Ok(())
 }
