@@ -86,6 +86,22 @@ pub fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
 /// When the content is none of the supported kinds.
 pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    // `terraform show -json` writes `format_version` first and `terraform_version` or
+    // `planned_values` right after: recognise a plan from its first bytes, so a 200 MB plan is
+    // not scanned twice. Anything else gets the full look at the top-level keys below.
+    let mut end = trimmed.len().min(256);
+    while !trimmed.is_char_boundary(end) {
+        end -= 1;
+    }
+    {
+        let compact: String = trimmed[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.starts_with("{\"format_version\":")
+            && (compact.contains("\"terraform_version\":")
+                || compact.contains("\"planned_values\":"))
+        {
+            return Ok(InputKind::Tfplan);
+        }
+    }
     if trimmed.starts_with('{') {
         // Peek at top-level keys without building the tree: the values are checked for
         // syntax but not kept (the parser builds them once, later).
