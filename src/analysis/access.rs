@@ -764,7 +764,70 @@ fn evaluate(
             acc.via[ci] = best.evidence;
         }
     }
+    service_grants(p, key, via, ectx, &mut acc, &mut class_best);
     acc
+}
+
+/// A principal allowed `kms:CreateGrant` only for grants an integrated AWS service creates
+/// for a resource (`kms:GrantIsForAWSResource`) cannot decrypt directly, but can have the
+/// service (EBS, RDS, ...) create grants on the key for resources it controls and read the
+/// data through them: read and write are then at least conditional (kms-semantics §6, §8.3
+/// "grant" path).
+fn service_grants(
+    p: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    via: &[ViaPath],
+    ectx: &EvalContext<'_>,
+    acc: &mut Acc,
+    class_best: &mut [Capability; 3],
+) {
+    if class_best[Class::Read as usize] != Capability::No
+        && class_best[Class::Write as usize] != Capability::No
+    {
+        return;
+    }
+    // CreateGrant allowed on direct calls is an arbitrary grant: an escalation the admin
+    // capability (and its finding) already reports.
+    let create_grant = all_actions().position(|(a, _)| a == "CreateGrant");
+    if create_grant.is_some_and(|i| acc.caps[i] != Capability::No) {
+        return;
+    }
+    let region = key.region.unwrap_or("us-east-1");
+    let ec2 = format!("ec2.{region}.amazonaws.com");
+    let mut services: Vec<&str> = via.iter().map(|v| v.value.as_str()).collect();
+    if !services.contains(&ec2.as_str()) && !via.is_empty() {
+        services.push(&ec2);
+    }
+    for svc in services {
+        let d = eval::decide(
+            "kms:CreateGrant",
+            p,
+            key,
+            &AccessPath {
+                via_service: Some(svc),
+            },
+            ectx,
+        );
+        if d.capability == Capability::No {
+            continue;
+        }
+        let service = svc.split('.').next().unwrap_or(svc);
+        let mut evidence = d.evidence;
+        evidence.push(format!(
+            "can have {service} create grants on the key for resources it controls (kms:GrantIsForAWSResource)"
+        ));
+        for (i, (action, class)) in all_actions().enumerate() {
+            let bump = matches!(action, "Decrypt" | "GenerateDataKeyWithoutPlaintext")
+                && class_best[class as usize] == Capability::No
+                && action_applies(action, key, key.multi_region);
+            if bump {
+                acc.caps[i] = Capability::Conditional;
+                class_best[class as usize] = Capability::Conditional;
+                acc.via[class as usize].clone_from(&evidence);
+            }
+        }
+        return;
+    }
 }
 
 /// Whether an action can succeed at all on a key of this spec, usage, origin and region

@@ -1,16 +1,556 @@
-//! CloudFormation templates (JSON and YAML; SAM and CDK output).
+//! CloudFormation templates (JSON and YAML; SAM and CDK output) -> the shared resource model.
+//!
+//! All templates of one command line are read as one estate, in five steps:
+//! 1. [`load`] parses each file (YAML short-form tags into long forms, merge keys, bounded
+//!    aliases and depth) and [`position`] maps JSON pointers to lines; [`sam`] expands the
+//!    serverless types into what the SAM translator generates.
+//! 2. [`stacks`] makes stack instances: top-level templates, and templates nested through an
+//!    `AWS::CloudFormation::Stack` whose `TemplateURL` names another given file.
+//! 3. Instances under a `Stack` resource whose condition is false are left out, then ids are
+//!    assigned: the plain logical id, or `Stack/LogicalId` when several instances declare the
+//!    same logical id ([`stacks`] has the naming rules).
+//! 4. [`resolve`] evaluates intrinsics against [`params`], [`conditions`], [`attrs`] and the
+//!    exports of the other templates; what the input does not decide is unknown, never guessed.
+//! 5. [`resources`] and [`stores`] map each resource to a [`Kind`](crate::model::Kind); policy
+//!    documents go through [`policy`]; [`suppress`] reads `Metadata.keyreach.ignore`.
+//!
+//! Resources whose `Condition` is false are left out; an undecided condition keeps them (see
+//! [`conditions`]). Every resource carries the line where it starts and the pointer
+//! `/Resources/<LogicalId>`; policy statements carry their own line. CDK's `aws:cdk:path`
+//! metadata becomes the display name (without the trailing `/Resource`). Malformed input is an
+//! [`InputError`] with file and line; the rest of that template and every other input is still
+//! analysed.
 
-use super::{LoadOptions, SourceFile};
-use crate::error::InputError;
-use crate::model::Parsed;
+mod attrs;
+mod conditions;
+mod fasthash;
+mod load;
+mod params;
+mod policy;
+mod position;
+mod resolve;
+mod resources;
+mod rval;
+mod sam;
+mod stacks;
+mod stores;
+mod suppress;
+
+use super::{read_text, LoadOptions, SourceFile};
+use crate::error::{pointer_token, InputError};
+use crate::model::{Location, Note, Parsed, Resource, Tags, Val};
+use position::PosIndex;
+use resolve::{Ctx, Truth};
+use resources::ResCtx;
+use rval::RVal;
+use serde_json::Value;
+use stacks::{Instance, Template, MAX_INSTANCES, MAX_NESTING};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Parses every template given on the command line as one estate (cross-stack imports,
 /// nested stacks).
 #[must_use]
-pub fn parse_all(files: &[SourceFile], _opts: &LoadOptions) -> (Parsed, Vec<InputError>) {
-    let errors = files
+pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<InputError>) {
+    let mut errors: Vec<InputError> = Vec::new();
+    let mut notes: Vec<Note> = Vec::new();
+    let cli = cli_parameters(opts, &mut errors);
+
+    let mut templates = Vec::new();
+    for f in files {
+        match load_template(f, &mut errors, &mut notes) {
+            Some(t) => templates.push(t),
+            None => continue,
+        }
+    }
+
+    let mut instances = build_instances(&templates, &mut errors);
+    stacks::name_instances(&templates, &mut instances);
+    let enabled: Vec<bool> = {
+        let ctx = Ctx::new(&templates, &instances, opts, &cli);
+        let mut en = vec![true; instances.len()];
+        for i in 0..instances.len() {
+            if let Some((p, stack)) = &instances[i].parent {
+                en[i] = en[*p] && ctx.resource_condition(*p, stack) != Truth::False;
+            }
+        }
+        en
+    };
+    for (inst, on) in instances.iter_mut().zip(enabled) {
+        inst.enabled = on;
+    }
+
+    let mut ctx = Ctx::new(&templates, &instances, opts, &cli);
+    ctx.ids = Some(stacks::assign_ids(&templates, &instances));
+    let mut parsed = Parsed::default();
+    for (i, inst) in instances.iter().enumerate() {
+        if inst.enabled {
+            map_instance(&ctx, i, &mut parsed);
+        }
+    }
+    for key in cli.keys() {
+        let declared = instances.iter().any(|i| {
+            i.parent.is_none()
+                && templates[i.template]
+                    .root
+                    .get("Parameters")
+                    .and_then(|p| p.get(key))
+                    .is_some()
+        });
+        if !declared && !templates.is_empty() {
+            notes.push(Note {
+                location: Location::file("--parameter"),
+                message: format!("parameter `{key}` is declared by no template given"),
+            });
+        }
+    }
+    let (errs, nts) = ctx.take_messages();
+    // Freeing the template trees and caches of a large input takes a visible share of the run;
+    // it happens on another thread while the caller goes on.
+    let caches = ctx.into_caches();
+    drop(instances);
+    if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
+        let _ = std::thread::Builder::new()
+            .name("keyreach-free".into())
+            .spawn(move || drop((templates, caches)));
+    }
+    errors.extend(errs);
+    notes.extend(nts);
+    notes.sort();
+    notes.dedup();
+    errors.sort();
+    errors.dedup();
+    parsed.notes = notes;
+    (parsed, errors)
+}
+
+/// A YAML template rendered as its JSON form (short-form tags in their long forms), as the
+/// benchmark uses to compare both syntaxes. `None` when the YAML is malformed.
+#[must_use]
+pub fn yaml_to_json(text: &str) -> Option<String> {
+    let v = load::parse_yaml("<yaml>", text).ok()?;
+    serde_json::to_string_pretty(&v).ok()
+}
+
+/// Parameter values from parameter files (in order) and `--parameter` (last wins).
+fn cli_parameters(opts: &LoadOptions, errors: &mut Vec<InputError>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for path in &opts.parameter_files {
+        let display = path.display().to_string();
+        let text = match read_text(path, &display) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let value = match load::parse_text(&display, &text) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let scalar = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Array(items) => {
+                let parts: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                parts.map(|p| p.join(","))
+            }
+            _ => None,
+        };
+        let shape_error = || {
+            InputError::new(
+                &display,
+                "a parameter file is [{\"ParameterKey\": …, \"ParameterValue\": …}] or \
+                 {\"Parameters\": {\"Key\": \"Value\"}}",
+            )
+        };
+        match &value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let key = item.get("ParameterKey").and_then(Value::as_str);
+                    let val = item.get("ParameterValue").and_then(scalar);
+                    match (key, val) {
+                        (Some(k), Some(v)) => {
+                            out.insert(k.to_owned(), v);
+                        }
+                        (Some(_), None) if item.get("UsePreviousValue").is_some() => {}
+                        _ => errors.push(shape_error().at_pointer(format!("/{i}"))),
+                    }
+                }
+            }
+            Value::Object(m) => match m.get("Parameters").and_then(Value::as_object) {
+                Some(params) => {
+                    for (k, v) in params {
+                        match scalar(v) {
+                            Some(v) => {
+                                out.insert(k.clone(), v);
+                            }
+                            None => errors.push(
+                                shape_error()
+                                    .at_pointer(format!("/Parameters/{}", pointer_token(k))),
+                            ),
+                        }
+                    }
+                }
+                None => errors.push(shape_error()),
+            },
+            _ => errors.push(shape_error()),
+        }
+    }
+    for (k, v) in &opts.parameters {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+fn at_pointer(display: &str, index: &PosIndex, pointer: &str, message: String) -> InputError {
+    let mut e = InputError::new(display, message).at_pointer(pointer);
+    e.line = index.line(pointer);
+    e
+}
+
+fn load_template(
+    f: &SourceFile,
+    errors: &mut Vec<InputError>,
+    notes: &mut Vec<Note>,
+) -> Option<Template> {
+    let mut root = match load::parse_text(&f.display, &f.text) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    if !root.is_object() {
+        errors.push(InputError::new(
+            &f.display,
+            "a CloudFormation template must be a mapping with a `Resources` section",
+        ));
+        return None;
+    }
+    let index = PosIndex::build(&f.text);
+    match root.get("Resources") {
+        Some(Value::Object(_)) => {}
+        Some(_) => errors.push(at_pointer(
+            &f.display,
+            &index,
+            "/Resources",
+            "`Resources` must be a mapping of logical ids to resources".to_owned(),
+        )),
+        None => errors.push(InputError::new(
+            &f.display,
+            "the template has no `Resources` section",
+        )),
+    }
+    let serverless_types = root
+        .get("Resources")
+        .and_then(Value::as_object)
+        .is_some_and(|r| {
+            r.values().any(|v| {
+                v.get("Type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.starts_with("AWS::Serverless::"))
+            })
+        });
+    let mut pointer_alias = BTreeMap::new();
+    if sam::uses_sam(&root) || serverless_types {
+        let x = sam::expand(&mut root);
+        if !x.errors.is_empty() {
+            let full = PosIndex::build_full(&f.text);
+            for (p, m) in x.errors {
+                errors.push(at_pointer(&f.display, &full, &p, m));
+            }
+        }
+        for (p, m) in x.notes {
+            notes.push(Note {
+                location: Location {
+                    file: f.display.clone(),
+                    line: index.line(&p),
+                    column: None,
+                    pointer: Some(p),
+                },
+                message: m,
+            });
+        }
+        pointer_alias = x.pointer_alias;
+    }
+    transform_notes(&f.display, &root, notes);
+    let file_name = Path::new(&f.display)
+        .file_name()
+        .map_or_else(|| f.display.clone(), |n| n.to_string_lossy().into_owned());
+    Some(Template {
+        display: f.display.clone(),
+        stem: stacks::stem_of(&file_name),
+        file_name,
+        root,
+        index,
+        text: f.text.clone(),
+        full_index: std::cell::OnceCell::new(),
+        pointer_alias,
+    })
+}
+
+fn transform_notes(display: &str, root: &Value, notes: &mut Vec<Note>) {
+    let names: Vec<String> = match root.get("Transform") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| match t {
+                Value::String(s) => s.clone(),
+                other => other
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+            })
+            .collect(),
+        Some(Value::Object(m)) => vec![m
+            .get("Name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned()],
+        _ => Vec::new(),
+    };
+    for n in names {
+        if n == sam::SAM_TRANSFORM || n == "AWS::LanguageExtensions" {
+            continue;
+        }
+        notes.push(Note {
+            location: Location {
+                file: display.to_owned(),
+                line: None,
+                column: None,
+                pointer: Some("/Transform".to_owned()),
+            },
+            message: format!(
+                "transform `{n}` runs at deploy time; keyreach analyses the template as written"
+            ),
+        });
+    }
+}
+
+/// The part of a `TemplateURL` that names the file, when the template spells it out.
+fn url_literal(v: &Value) -> Option<String> {
+    let sub_text = |s: &str| -> Option<String> {
+        let tail = stacks::url_tail(s);
+        (!tail.contains("${")).then(|| s.to_owned())
+    };
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(m) if m.len() == 1 => {
+            if let Some(s) = m.get("Fn::Sub") {
+                return match s {
+                    Value::String(s) => sub_text(s),
+                    Value::Array(items) => items.first().and_then(Value::as_str).and_then(sub_text),
+                    _ => None,
+                };
+            }
+            let items = m.get("Fn::Join")?.as_array()?;
+            let last = items.get(1)?.as_array()?.last()?.as_str()?;
+            Some(last.to_owned())
+        }
+        _ => None,
+    }
+}
+
+fn build_instances(templates: &[Template], errors: &mut Vec<InputError>) -> Vec<Instance> {
+    let edges: Vec<Vec<(String, usize)>> = templates
         .iter()
-        .map(|f| InputError::new(&f.display, "CloudFormation input is not supported yet"))
+        .enumerate()
+        .map(|(ti, t)| {
+            let mut out = Vec::new();
+            if let Some(res) = t.resources() {
+                for (logical, r) in res {
+                    if r.get("Type").and_then(Value::as_str) != Some("AWS::CloudFormation::Stack") {
+                        continue;
+                    }
+                    let url = r
+                        .get("Properties")
+                        .and_then(|p| p.get("TemplateURL"))
+                        .and_then(url_literal);
+                    if let Some(child) = url.and_then(|u| stacks::match_template(templates, ti, &u))
+                    {
+                        if child != ti {
+                            out.push((logical.clone(), child));
+                        }
+                    }
+                }
+            }
+            out
+        })
         .collect();
-    (Parsed::default(), errors)
+    let is_child: Vec<bool> = (0..templates.len())
+        .map(|t| edges.iter().flatten().any(|(_, c)| *c == t))
+        .collect();
+    let top = |t: usize| Instance {
+        template: t,
+        name: String::new(),
+        parent: None,
+        depth: 0,
+        enabled: true,
+    };
+    let mut instances: Vec<Instance> = (0..templates.len())
+        .filter(|t| !is_child[*t])
+        .map(top)
+        .collect();
+    let mut next = 0;
+    loop {
+        while next < instances.len() {
+            let (template, depth) = (instances[next].template, instances[next].depth);
+            for (stack, child) in &edges[template] {
+                let ptr = format!("/Resources/{}", pointer_token(stack));
+                if depth + 1 > MAX_NESTING {
+                    errors.push(at_pointer(
+                        &templates[template].display,
+                        &templates[template].index,
+                        &ptr,
+                        format!("stacks nest deeper than {MAX_NESTING} levels (a cycle?); keyreach stops here"),
+                    ));
+                    continue;
+                }
+                if instances.len() >= MAX_INSTANCES {
+                    errors.push(at_pointer(
+                        &templates[template].display,
+                        &templates[template].index,
+                        &ptr,
+                        format!(
+                            "more than {MAX_INSTANCES} nested stack instances; keyreach stops here"
+                        ),
+                    ));
+                    break;
+                }
+                instances.push(Instance {
+                    template: *child,
+                    name: String::new(),
+                    parent: Some((next, stack.clone())),
+                    depth: depth + 1,
+                    enabled: true,
+                });
+            }
+            next += 1;
+        }
+        // Templates that only nest each other in a cycle still get analysed once.
+        match (0..templates.len()).find(|t| !instances.iter().any(|i| i.template == *t)) {
+            Some(t) => instances.push(top(t)),
+            None => break,
+        }
+    }
+    instances
+}
+
+fn map_instance(ctx: &Ctx, inst: usize, parsed: &mut Parsed) {
+    let t = ctx.template(inst);
+    let Some(resources) = t.resources() else {
+        return;
+    };
+    for (logical, raw) in resources {
+        let ptr = format!("/Resources/{}", pointer_token(logical));
+        if logical.starts_with("Fn::ForEach::") {
+            ctx.error(
+                inst,
+                &ptr,
+                "Fn::ForEach (AWS::LanguageExtensions) is not supported; the resources it \
+                 declares are not analysed",
+            );
+            continue;
+        }
+        let Some(ty) = raw.get("Type").and_then(Value::as_str) else {
+            ctx.error(inst, &ptr, "a resource needs a `Type`");
+            continue;
+        };
+        match ctx.resource_condition(inst, logical) {
+            Truth::False => continue,
+            Truth::True => {}
+            Truth::Unknown => ctx.note(
+                inst,
+                &ptr,
+                format!(
+                    "`{logical}` exists only under a condition the input does not decide; it is \
+                     analysed as if it exists"
+                ),
+            ),
+        }
+        let id = ctx.id_of(inst, logical);
+        let rc = ResCtx::new(ctx, inst, logical);
+        let kind = resources::kind(&rc, ty);
+        if ty == "AWS::CloudFormation::Stack" && ctx.child_of(inst, logical).is_none() {
+            ctx.note(
+                inst,
+                &ptr,
+                format!(
+                    "nested stack `{logical}`: its template was not given on the command line \
+                     (pass it too, matched by file name); its resources are not analysed"
+                ),
+            );
+        }
+        let type_name = raw
+            .get(sam::SOURCE_TYPE)
+            .and_then(Value::as_str)
+            .unwrap_or(ty);
+        let location = Location {
+            file: t.display.clone(),
+            line: t.line(&ptr),
+            column: None,
+            pointer: Some(t.source_pointer(&ptr)),
+        };
+        let mut r = Resource::new(id.clone(), type_name, location, kind);
+        r.tags = tags(&rc);
+        r.display_name = raw
+            .get("Metadata")
+            .and_then(|m| m.get("aws:cdk:path"))
+            .and_then(Value::as_str)
+            .map(|p| p.strip_suffix("/Resource").unwrap_or(p).to_owned());
+        parsed.resources.push(r);
+        parsed
+            .suppressions
+            .extend(ctx.suppressions(inst, logical, &id));
+    }
+}
+
+/// `Tags` as a list of `{Key, Value}` or a map. Any tag the input does not decide makes the
+/// whole set unknown: a domain tag or an `aws:ResourceTag` condition could depend on it.
+fn tags(rc: &ResCtx) -> Tags {
+    let mut out = BTreeMap::new();
+    match rc.get("Tags") {
+        None => {}
+        Some(RVal::List(items)) => {
+            for item in items {
+                match (
+                    item.get("Key").and_then(RVal::scalar_str),
+                    item.get("Value").map(RVal::scalar_str),
+                ) {
+                    (Some(k), Some(Some(v))) => {
+                        out.insert(k, v);
+                    }
+                    (Some(k), None) => {
+                        out.insert(k, String::new());
+                    }
+                    _ => return Val::Unknown,
+                }
+            }
+        }
+        Some(RVal::Map(m)) => {
+            for (k, v) in m {
+                match v.scalar_str() {
+                    Some(v) => {
+                        out.insert(k.clone(), v);
+                    }
+                    None => return Val::Unknown,
+                }
+            }
+        }
+        Some(_) => return Val::Unknown,
+    }
+    Val::Known(out)
 }

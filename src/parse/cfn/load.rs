@@ -1,0 +1,398 @@
+//! Template text -> one JSON value tree with every YAML short-form tag in its long form.
+//!
+//! JSON goes through serde_json. YAML goes through yaml_serde with our own `DeserializeSeed`, so
+//! that tags, merge keys and duplicate keys are handled while the tree is built, and so that
+//! alias expansion is bounded by a node budget (yaml_serde bounds the number of alias jumps,
+//! not the size of what they copy: a 1 MB file could otherwise expand to billions of nodes).
+//! Nesting depth is bounded by both parsers (128 levels).
+//!
+//! `!GetAtt A.B` becomes `{"Fn::GetAtt": ["A", "B"]}`; `!Ref`/`!Condition` keep their names;
+//! every other known tag `!X` becomes `{"Fn::X": …}`. An unknown tag becomes
+//! `{"keyreach::UnknownTag": ["X", value]}`, which the resolver reports with its line while the
+//! rest of the template is still analysed.
+
+use crate::error::InputError;
+use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use std::cell::Cell;
+use std::fmt;
+
+/// The marker key for a tag keyreach does not know.
+pub(crate) const UNKNOWN_TAG: &str = "keyreach::UnknownTag";
+
+/// Short-form tags that map to `Fn::<Tag>`.
+const FN_TAGS: &[&str] = &[
+    "And",
+    "Base64",
+    "Cidr",
+    "Equals",
+    "FindInMap",
+    "ForEach",
+    "GetAZs",
+    "If",
+    "ImportValue",
+    "Join",
+    "Length",
+    "Not",
+    "Or",
+    "Select",
+    "Split",
+    "Sub",
+    "ToJsonString",
+    "Transform",
+];
+
+/// Parses a template's text (JSON or YAML).
+///
+/// # Errors
+/// Malformed text, too deep nesting or too large alias expansion, with line and column.
+pub(crate) fn parse_text(display: &str, text: &str) -> Result<Value, InputError> {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| InputError::from_json(display, &e));
+    }
+    parse_yaml(display, text)
+}
+
+/// Parses YAML text with the node budget of [`budget_for`].
+///
+/// # Errors
+/// Malformed YAML, duplicate keys, too deep nesting or too large alias expansion.
+pub(crate) fn parse_yaml(display: &str, text: &str) -> Result<Value, InputError> {
+    let budget = Cell::new(budget_for(text.len()));
+    let de = yaml_serde::Deserializer::from_str(text);
+    let value = NodeSeed { budget: &budget }.deserialize(de).map_err(|e| {
+        let mut err = yaml_error(display, &e);
+        if err.message.contains("duplicate key") {
+            // yaml_serde reports the mapping's start; the scanner knows the repeated key.
+            if let Some(line) = super::position::PosIndex::duplicate_key_line(text) {
+                err.line = Some(line);
+                err.column = None;
+            }
+        }
+        err
+    })?;
+    Ok(match value {
+        Value::Null => Value::Object(Map::new()),
+        v => v,
+    })
+}
+
+/// Nodes a document of `len` bytes may expand to. Without aliases a node takes at least two
+/// bytes of text, so this allows twice that through aliases and merge keys, and no more.
+pub(crate) fn budget_for(len: usize) -> usize {
+    len.saturating_add(100_000)
+}
+
+fn yaml_error(display: &str, e: &yaml_serde::Error) -> InputError {
+    let msg = e.to_string();
+    let msg = match msg.rfind(" at line ") {
+        Some(cut) => msg[..cut].to_owned(),
+        None => msg,
+    };
+    let err = InputError::new(display, format!("malformed YAML: {msg}"));
+    match e.location() {
+        Some(l) => err.at(l.line(), l.column()),
+        None => err,
+    }
+}
+
+struct NodeSeed<'b> {
+    budget: &'b Cell<usize>,
+}
+
+impl NodeSeed<'_> {
+    fn spend<E: de::Error>(&self) -> Result<(), E> {
+        match self.budget.get().checked_sub(1) {
+            Some(left) => {
+                self.budget.set(left);
+                Ok(())
+            }
+            None => Err(E::custom(
+                "the document expands to too many nodes (aliases repeated too often?); \
+                 keyreach stops here to bound memory",
+            )),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML node")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.spend()?;
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.spend()?;
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(NodeSeed {
+            budget: self.budget,
+        })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.spend()?;
+        let mut out = Map::new();
+        let mut merges: Vec<Value> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value = map.next_value_seed(NodeSeed {
+                budget: self.budget,
+            })?;
+            if key == "<<" {
+                merges.push(value);
+                continue;
+            }
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            out.insert(key, value);
+        }
+        // YAML merge keys: explicit keys win, then earlier merged mappings over later ones.
+        for merge in merges {
+            let sources = match merge {
+                Value::Object(m) => vec![m],
+                Value::Array(items) => {
+                    let mut maps = Vec::new();
+                    for item in items {
+                        match item {
+                            Value::Object(m) => maps.push(m),
+                            _ => {
+                                return Err(de::Error::custom(
+                                    "a merge key `<<` must name mappings",
+                                ))
+                            }
+                        }
+                    }
+                    maps
+                }
+                _ => {
+                    return Err(de::Error::custom(
+                        "a merge key `<<` must name a mapping or a list of mappings",
+                    ))
+                }
+            };
+            for m in sources {
+                for (k, v) in m {
+                    out.entry(k).or_insert(v);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        use de::VariantAccess;
+        let (tag, contents): (String, _) = data.variant()?;
+        let value = contents.newtype_variant_seed(NodeSeed {
+            budget: self.budget,
+        })?;
+        self.spend()?;
+        Ok(long_form(tag.trim_start_matches('!'), value))
+    }
+}
+
+/// The long form of a short-form tag.
+pub(crate) fn long_form(tag: &str, value: Value) -> Value {
+    let (name, value) = match tag {
+        "Ref" => ("Ref".to_owned(), value),
+        "Condition" => ("Condition".to_owned(), value),
+        "GetAtt" => {
+            let v = match value {
+                Value::String(s) => match s.split_once('.') {
+                    Some((a, b)) => Value::Array(vec![a.into(), b.into()]),
+                    None => Value::String(s),
+                },
+                other => other,
+            };
+            ("Fn::GetAtt".to_owned(), v)
+        }
+        t if FN_TAGS.contains(&t) => (format!("Fn::{t}"), value),
+        t => (
+            UNKNOWN_TAG.to_owned(),
+            Value::Array(vec![Value::String(format!("!{t}")), value]),
+        ),
+    };
+    let mut m = Map::new();
+    m.insert(name, value);
+    Value::Object(m)
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a scalar mapping key")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        Ok("null".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn yaml(s: &str) -> Value {
+        parse_yaml("t.yaml", s).expect("valid yaml")
+    }
+
+    #[test]
+    fn short_tags_become_long_forms() {
+        let v = yaml(
+            "a: !Ref X\nb: !GetAtt R.Arn\nc: !GetAtt [R, Arn]\nd: !Sub '${X}'\ne: !If [C, 1, 2]\n\
+             f: !Condition C\ng: !GetAtt N.Outputs.O\n",
+        );
+        assert_eq!(v["a"], json!({"Ref": "X"}));
+        assert_eq!(v["b"], json!({"Fn::GetAtt": ["R", "Arn"]}));
+        assert_eq!(v["c"], json!({"Fn::GetAtt": ["R", "Arn"]}));
+        assert_eq!(v["d"], json!({"Fn::Sub": "${X}"}));
+        assert_eq!(v["e"], json!({"Fn::If": ["C", 1, 2]}));
+        assert_eq!(v["f"], json!({"Condition": "C"}));
+        assert_eq!(v["g"], json!({"Fn::GetAtt": ["N", "Outputs.O"]}));
+    }
+
+    #[test]
+    fn unknown_tag_is_marked_not_fatal() {
+        let v = yaml("a: !Frobnicate x\n");
+        assert_eq!(v["a"], json!({UNKNOWN_TAG: ["!Frobnicate", "x"]}));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let v = yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\nlist: [*b]\n");
+        assert_eq!(v["use"], json!({"x": 1, "y": 3}));
+        assert_eq!(v["list"], json!([{"x": 1, "y": 2}]));
+    }
+
+    #[test]
+    fn duplicate_keys_and_bad_yaml_have_lines() {
+        let e = parse_yaml("t.yaml", "a: 1\nb: 2\na: 3\n").expect_err("duplicate");
+        assert!(e.message.contains("duplicate key `a`"), "{e}");
+        assert_eq!(e.line, Some(3));
+        let e = parse_yaml("t.yaml", "a: [1,\n").expect_err("bad");
+        assert!(e.message.starts_with("malformed YAML"), "{e}");
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn billion_laughs_is_bounded() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse_yaml("t.yaml", &s).expect_err("must refuse");
+        assert!(
+            e.message.contains("too many nodes") || e.message.contains("repetition limit"),
+            "{e}"
+        );
+        // A wide alias fan-out that yaml_serde's jump limit alone would allow.
+        let mut s = String::from("big: &big [");
+        for _ in 0..2000 {
+            s.push_str("x, ");
+        }
+        s.push_str("x]\nuse:\n");
+        for _ in 0..2000 {
+            s.push_str("  - *big\n");
+        }
+        let e = parse_yaml("t.yaml", &s).expect_err("must refuse");
+        assert!(e.message.contains("too many nodes"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let s = "[".repeat(10_000);
+        assert!(parse_yaml("t.yaml", &s).is_err());
+        let s = format!("{{\"a\":{}", "[".repeat(10_000));
+        assert!(parse_text("t.json", &s).is_err());
+    }
+}
