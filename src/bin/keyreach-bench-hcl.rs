@@ -342,3 +342,7 @@ output "key_arn" {
   value = aws_kms_key.this.arn
 }
 "#;
+
+/// The allocator of the `keyreach` binary, so the figure is what users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

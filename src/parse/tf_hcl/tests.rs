@@ -199,3 +199,28 @@ fn errors_and_unsupported_constructs_are_notes() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn hostile_function_arguments_are_errors_not_panics() {
+    for expr in [
+        "parseint(\"10\", 99)",
+        "parseint(\"10\", 1)",
+        "parseint(\"zz\", 36)",
+        "substr(\"abc\", 1, 1e300)",
+        "substr(\"abc\", -10, -1)",
+        "format(\"%999999999999d|%.99999f\", 1, 2)",
+        "indent(1e300, \"a\\nb\")",
+        "element([], 0)",
+        "slice([1, 2], 2, 1)",
+        "range(0, 1, 0)",
+        "chunklist([1, 2], 1e300)",
+        "pow(10, 1e300)",
+        "1 / 0",
+        "-(\"x\")",
+        "[1][1e300]",
+        "{ a = 1 }[null]",
+    ] {
+        let (v, _) = eval(expr);
+        let _ = v.to_json();
+    }
+}

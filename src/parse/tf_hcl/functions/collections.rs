@@ -493,6 +493,14 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             let s = text_arg(args, 0)?;
             let base = num_arg(args, 1)?;
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            if !(2.0..=62.0).contains(&base) || base.fract() != 0.0 {
+                return Err(format!(
+                    "base must be a whole number from 2 to 62, found {base}"
+                ));
+            }
+            if base > 36.0 {
+                return Err(UNSUPPORTED.to_owned());
+            }
             let parsed = i64::from_str_radix(&s, base as u32).map_err(|e| e.to_string())?;
             #[allow(clippy::cast_precision_loss)]
             Ok(Value::Number(parsed as f64))

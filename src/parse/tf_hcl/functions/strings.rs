@@ -92,7 +92,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Outcome {
             let end = if len < 0.0 {
                 n
             } else {
-                (start + len as i64).min(n)
+                start.saturating_add(len as i64).min(n)
             };
             #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
             s(t[start as usize..end.max(start) as usize]
