@@ -94,7 +94,10 @@ pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
         end -= 1;
     }
     {
-        let compact: String = trimmed[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        let compact: String = trimmed[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if compact.starts_with("{\"format_version\":")
             && (compact.contains("\"terraform_version\":")
                 || compact.contains("\"planned_values\":"))

@@ -48,7 +48,14 @@ fn run_scenario(dir: &Path) -> serde_json::Value {
                 .map(str::to_owned),
         );
     }
-    argv.extend(inputs.iter().map(|p| p.display().to_string()));
+    // Paths relative to the crate root (where cargo runs tests), so expected files name
+    // inputs the same way on every clone.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    argv.extend(
+        inputs
+            .iter()
+            .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()),
+    );
     let cli = <Cli as clap::Parser>::try_parse_from(&argv).expect("valid scenario args");
     let Command::Analyze(args) = cli.command else {
         panic!("analyze expected")

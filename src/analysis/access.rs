@@ -220,6 +220,14 @@ pub enum KeyPolicyState<'a> {
     Unknown,
 }
 
+/// A policy label, with `(from source file:line)` when the source filled the attribute.
+fn with_source(r: &crate::model::Resource, attribute: &str, label: String) -> String {
+    match r.filled_from_source(attribute) {
+        Some(e) => format!("{label} {e}"),
+        None => label,
+    }
+}
+
 /// The effective key policy of key resource `k`.
 #[must_use]
 pub fn key_policy<'a>(estate: &'a Estate, links: &Links, k: usize) -> KeyPolicyState<'a> {
@@ -227,7 +235,11 @@ pub fn key_policy<'a>(estate: &'a Estate, links: &Links, k: usize) -> KeyPolicyS
         if let Kind::KeyPolicy(kp) = &estate.resources[p].kind {
             return match links.resolve_doc(estate, &kp.policy) {
                 DocState::Known(d) => {
-                    KeyPolicyState::Known(d, format!("key policy {}", estate.resources[p].id))
+                    let r = &estate.resources[p];
+                    KeyPolicyState::Known(
+                        d,
+                        with_source(r, "policy", format!("key policy {}", r.id)),
+                    )
                 }
                 DocState::Unknown => KeyPolicyState::Unknown,
             };
@@ -239,7 +251,10 @@ pub fn key_policy<'a>(estate: &'a Estate, links: &Links, k: usize) -> KeyPolicyS
     match &key.policy {
         None => KeyPolicyState::Default,
         Some(v) => match links.resolve_doc(estate, v) {
-            DocState::Known(d) => KeyPolicyState::Known(d, "key policy".to_owned()),
+            DocState::Known(d) => KeyPolicyState::Known(
+                d,
+                with_source(&estate.resources[k], "policy", "key policy".to_owned()),
+            ),
             DocState::Unknown => KeyPolicyState::Unknown,
         },
     }
@@ -407,7 +422,8 @@ impl<'e> Engine<'e> {
             };
             let r = &self.estate.resources[ri];
             let Kind::Role(role) = &r.kind else { continue };
-            let trust_label = format!("trust policy of {}", r.id);
+            let trust_label =
+                with_source(r, "assume_role_policy", format!("trust policy of {}", r.id));
             let trust = match role
                 .trust_policy
                 .as_ref()

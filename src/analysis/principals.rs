@@ -596,16 +596,27 @@ fn identity_of<'a>(
             _ => (&[], None, None),
         };
         for p in inline {
-            let label = format!(
+            let mut label = format!(
                 "{} (inline in {}){suffix}",
                 p.name.as_deref().unwrap_or("(unnamed)"),
                 r.id
             );
+            let filled = format!("inline_policy {}", p.name.as_deref().unwrap_or(""));
+            if let Some(e) = r
+                .filled_from_source(filled.trim_end())
+                .or_else(|| r.filled_from_source("inline_policy"))
+            {
+                label = format!("{label} {e}");
+            }
             add_doc(&mut id, label, links.resolve_doc(estate, &p.document));
         }
         for &pi in links.inline_of.get(&owner).into_iter().flatten() {
             if let Kind::InlinePolicy(p) = &estate.resources[pi].kind {
-                let label = format!("{}{suffix}", estate.resources[pi].id);
+                let pr = &estate.resources[pi];
+                let mut label = format!("{}{suffix}", pr.id);
+                if let Some(e) = pr.filled_from_source("policy") {
+                    label = format!("{label} {e}");
+                }
                 add_doc(&mut id, label, links.resolve_doc(estate, &p.document));
             }
         }

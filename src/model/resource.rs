@@ -116,6 +116,15 @@ impl SourceFill {
 }
 
 impl Resource {
+    /// `(from source file:line)` when the source filled `attribute` of this resource.
+    #[must_use]
+    pub fn filled_from_source(&self, attribute: &str) -> Option<String> {
+        self.from_source
+            .iter()
+            .find(|f| f.attribute == attribute)
+            .map(SourceFill::evidence)
+    }
+
     /// A declared resource with no tags; parsers set `change`, `tags` and `display_name` after.
     #[must_use]
     pub fn new(
