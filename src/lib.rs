@@ -6,12 +6,18 @@
 //! and [`report`] renders it.
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod rules;
+pub mod suppress;
+#[doc(hidden)]
+pub mod synth;
 
 use anyhow::Context as _;
 use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
@@ -91,8 +97,8 @@ fn report_input_errors(errors: &[InputError]) {
 /// Runs one command, writing the report to `out`.
 ///
 /// # Errors
-/// Usage errors and I/O errors on the output; input errors are reported on stderr and give
-/// [`ExitStatus::InputError`] instead.
+/// Usage, configuration and baseline errors and I/O errors on the output (exit code 2); input
+/// errors are reported on stderr and give [`ExitStatus::InputError`] instead.
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Analyze(args) => run_analyze(&args, out),
@@ -116,19 +122,95 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
                 ExitStatus::InputError
             })
         }
-        Command::Rules(_) | Command::Rule(_) => Ok(ExitStatus::Success),
+        Command::Rules(args) => {
+            report::rules::render_list(args.format, out)?;
+            Ok(ExitStatus::Success)
+        }
+        Command::Rule(args) => {
+            let rule = rules::lookup(&args.code).with_context(|| {
+                format!(
+                    "unknown rule `{}`; `keyreach rules` lists the codes",
+                    args.code
+                )
+            })?;
+            report::rules::render_one(rule, out)?;
+            Ok(ExitStatus::Success)
+        }
     }
 }
 
+/// The configuration: `--config FILE`, else `keyreach.yaml` in the current directory or its
+/// parents, else empty.
+///
+/// # Errors
+/// Unreadable or invalid configuration, with file and line.
+pub fn load_config(explicit: Option<&std::path::Path>) -> anyhow::Result<config::Config> {
+    let found = match explicit {
+        Some(p) => Some((p.to_path_buf(), p.display().to_string())),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|cwd| config::discover(&cwd)),
+    };
+    let Some((path, display)) = found else {
+        return Ok(config::Config::default());
+    };
+    if explicit.is_none() {
+        eprintln!("note: using configuration {display}");
+    }
+    config::load(&path, &display).map_err(|e| anyhow::anyhow!(e))
+}
+
 fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    // Everything that can make the run unusable is checked before the inputs are analysed.
+    let today = config::date::Date::today().map_err(anyhow::Error::msg)?;
+    let config = load_config(args.config.as_deref())?;
+    let baseline = match &args.baseline {
+        Some(p) => {
+            Some(baseline::read(p, &p.display().to_string()).map_err(|e| anyhow::anyhow!(e))?)
+        }
+        None => None,
+    };
     let opts = load_options(&args.input)?;
     let (estate, errors) = parse::load(&args.input.inputs, &opts);
     report_input_errors(&errors);
     for n in &estate.notes {
         eprintln!("note: {}: {}", n.location.file, n.message);
     }
-    let report = analysis::analyze(&estate);
-    report::render(&report, args.format, out)?;
+    let mut report = analysis::analyze(&estate);
+    report.findings = rules::check(&estate, &report, &config, today);
+    if let Some(p) = &args.write_baseline {
+        baseline::write(p, &report.findings)?;
+        eprintln!(
+            "note: wrote {} finding(s) to baseline {}",
+            report
+                .findings
+                .iter()
+                .filter(|f| f.suppressed.is_none())
+                .count(),
+            p.display()
+        );
+    }
+    if let (Some(set), Some(p)) = (&baseline, &args.baseline) {
+        let hidden = baseline::filter(&mut report.findings, set);
+        if hidden > 0 {
+            eprintln!(
+                "note: {hidden} finding(s) recorded in baseline {} are not reported",
+                p.display()
+            );
+        }
+    }
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::render(&report, args.format, &mut w)
+                .with_context(|| format!("writing {}", path.display()))?;
+            w.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => report::render(&report, args.format, out)?,
+    }
     if !errors.is_empty() {
         return Ok(ExitStatus::InputError);
     }

@@ -3,6 +3,9 @@
 
 pub mod inventory;
 pub mod json;
+pub mod markdown;
+pub mod rules;
+pub mod sarif;
 pub mod table;
 
 use crate::analysis::result::Report;
@@ -15,7 +18,9 @@ use std::io::Write;
 /// Write errors.
 pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        Format::Table | Format::Markdown | Format::Sarif => table::render(report, out),
+        Format::Table => table::render(report, out),
         Format::Json => json::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Sarif => sarif::render(report, out),
     }
 }

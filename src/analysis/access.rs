@@ -423,6 +423,17 @@ impl<'e> Engine<'e> {
             partition: Some(self.universe.partition.as_str()),
         };
         let rev = self.edges(&ctxs, &ectx);
+        let path_sensitive: Vec<bool> = ctxs
+            .iter()
+            .map(|c| {
+                c.identity.incomplete
+                    || c.identity.docs.iter().any(|d| mentions_path_keys(d.doc))
+                    || c.boundary.as_ref().is_some_and(|b| {
+                        b.incomplete || b.docs.iter().any(|d| mentions_path_keys(d.doc))
+                    })
+                    || c.scps.docs.iter().any(|d| mentions_path_keys(d.doc))
+            })
+            .collect();
         let mut out = BTreeMap::new();
         for (&k, cands) in &self.key_candidates {
             let r = &self.estate.resources[k];
@@ -511,20 +522,46 @@ impl<'e> Engine<'e> {
                 },
                 grants,
             };
-            let via_values: Vec<String> = services_of_key
+            let region_s = region.as_deref().unwrap_or("us-east-1");
+            let store_services: BTreeSet<&str> = services_of_key
                 .get(&k)
                 .into_iter()
                 .flatten()
-                .map(|s| {
-                    format!(
-                        "{s}.{}.amazonaws.com",
-                        region.as_deref().unwrap_or("us-east-1")
-                    )
+                .map(String::as_str)
+                .collect();
+            let mut paths: Vec<ViaPath> = store_services
+                .iter()
+                .map(|svc| ViaPath {
+                    value: format!("{svc}.{region_s}.amazonaws.com"),
+                    service: (*svc).to_owned(),
+                    in_input: true,
                 })
                 .collect();
+            // Services the key policy names in kms:ViaService but that hold no store of this
+            // key in the input: data under the key may still live there, so access through
+            // them counts, capped at conditional.
+            if let Some(doc) = kctx.policy.map(|p| p.doc) {
+                for (svc, value) in via_services_named(doc, region_s) {
+                    if !store_services.contains(svc.as_str())
+                        && !paths.iter().any(|p| p.value == value)
+                    {
+                        paths.push(ViaPath {
+                            value,
+                            service: svc,
+                            in_input: false,
+                        });
+                    }
+                }
+            }
+            let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
+                || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
             let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
             for &p in cands {
-                let acc = evaluate(&ctxs[p], &kctx, &via_values, key.multi_region, &ectx);
+                // A service path can only decide differently from a direct call when some
+                // policy on the way reads a path-dependent condition key.
+                let sensitive = key_path_sensitive || path_sensitive[p];
+                let via: &[ViaPath] = if sensitive { &paths } else { &[] };
+                let acc = evaluate(&ctxs[p], &kctx, via, key.multi_region, &ectx);
                 if acc.any() {
                     direct.insert(p, acc);
                 }
@@ -604,17 +641,81 @@ fn collect_named(
     }
 }
 
+/// Condition keys whose value depends on whether a service calls KMS for the principal.
+const PATH_KEYS: &[&str] = &[
+    "kms:viaservice",
+    "kms:grantisforawsresource",
+    "aws:viaawsservice",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+];
+
+/// True when a document reads a path-dependent condition key (or may hold statements the
+/// input does not show).
+fn mentions_path_keys(doc: &PolicyDocument) -> bool {
+    doc.incomplete
+        || doc.statements.iter().any(|s| {
+            s.conditions.iter().any(|c| {
+                let k = c.key.to_ascii_lowercase();
+                PATH_KEYS.contains(&k.as_str())
+            })
+        })
+}
+
+/// A `kms:ViaService` access path.
+struct ViaPath {
+    /// The `kms:ViaService` value (`s3.eu-west-1.amazonaws.com`).
+    value: String,
+    /// The service (`s3`).
+    service: String,
+    /// True when a store of the key in the input uses this service.
+    in_input: bool,
+}
+
+/// Services named by `kms:ViaService` conditions of a key policy, with the value to use as
+/// the request's `kms:ViaService` (patterns are instantiated for the key's Region).
+fn via_services_named(doc: &PolicyDocument, region: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in &doc.statements {
+        for c in &s.conditions {
+            if !c.key.eq_ignore_ascii_case("kms:ViaService") {
+                continue;
+            }
+            for v in &c.values {
+                let Val::Known(v) = v else { continue };
+                let Some(svc) = v
+                    .split('.')
+                    .next()
+                    .filter(|x| !x.is_empty() && !x.contains('*'))
+                else {
+                    continue;
+                };
+                let value = if v.contains('*') || v.contains('?') {
+                    format!("{svc}.{region}.amazonaws.com")
+                } else {
+                    v.clone()
+                };
+                out.push((svc.to_owned(), value));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn evaluate(
     p: &PrincipalCtx<'_>,
     key: &KeyCtx<'_>,
-    via: &[String],
+    via: &[ViaPath],
     multi_region: bool,
     ectx: &EvalContext<'_>,
 ) -> Acc {
     let mut acc = Acc::new();
     let mut class_best = [Capability::No; 3];
     for (i, (action, class)) in all_actions().enumerate() {
-        if action == "ReplicateKey" && !multi_region {
+        if !action_applies(action, key, multi_region) {
             continue;
         }
         let full = format!("kms:{action}");
@@ -630,19 +731,25 @@ fn evaluate(
                     p,
                     key,
                     &AccessPath {
-                        via_service: Some(v),
+                        via_service: Some(&v.value),
                     },
                     ectx,
                 );
-                if d.capability > best.capability {
-                    let svc = v.split('.').next().unwrap_or(v);
+                let (cap, note) = if v.in_input {
+                    (d.capability, format!("through {}", v.service))
+                } else {
+                    (
+                        d.capability.and(Capability::Conditional),
+                        format!(
+                            "through {} (no {} store under this key in the input)",
+                            v.service, v.service
+                        ),
+                    )
+                };
+                if cap > best.capability {
                     best = Decision {
-                        capability: d.capability,
-                        evidence: d
-                            .evidence
-                            .into_iter()
-                            .chain([format!("through {svc}")])
-                            .collect(),
+                        capability: cap,
+                        evidence: d.evidence.into_iter().chain([note]).collect(),
                     };
                     if best.capability == Capability::Yes {
                         break;
@@ -658,6 +765,39 @@ fn evaluate(
         }
     }
     acc
+}
+
+/// Whether an action can succeed at all on a key of this spec, usage, origin and region
+/// setup (AWS KMS API reference): decryption and data keys need an `ENCRYPT_DECRYPT` key (data
+/// keys a symmetric one), signing `SIGN_VERIFY`, MACs `GENERATE_VERIFY_MAC`, shared secrets
+/// `KEY_AGREEMENT`; rotation needs a symmetric key; imported material an `EXTERNAL` origin;
+/// replication a multi-Region key. Anything keyreach does not recognise is kept.
+fn action_applies(action: &str, key: &KeyCtx<'_>, multi_region: bool) -> bool {
+    let usage = key.key_usage.to_ascii_uppercase();
+    let spec = key.key_spec.to_ascii_uppercase();
+    let known_usage = matches!(
+        usage.as_str(),
+        "ENCRYPT_DECRYPT" | "SIGN_VERIFY" | "GENERATE_VERIFY_MAC" | "KEY_AGREEMENT"
+    );
+    let symmetric = spec == "SYMMETRIC_DEFAULT";
+    match action {
+        "Decrypt" | "Encrypt" | "ReEncryptFrom" | "ReEncryptTo" => {
+            !known_usage || usage == "ENCRYPT_DECRYPT"
+        }
+        "GenerateDataKey"
+        | "GenerateDataKeyWithoutPlaintext"
+        | "GenerateDataKeyPair"
+        | "GenerateDataKeyPairWithoutPlaintext" => {
+            !known_usage || (usage == "ENCRYPT_DECRYPT" && symmetric)
+        }
+        "Sign" => !known_usage || usage == "SIGN_VERIFY",
+        "GenerateMac" => !known_usage || usage == "GENERATE_VERIFY_MAC",
+        "DeriveSharedSecret" => !known_usage || usage == "KEY_AGREEMENT",
+        "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand" => symmetric,
+        "ImportKeyMaterial" | "DeleteImportedKeyMaterial" => key.key_origin == "EXTERNAL",
+        "ReplicateKey" | "UpdatePrimaryRegion" => multi_region,
+        _ => true,
+    }
 }
 
 /// Extends direct access through reverse assume-role edges: a caller that can become a role

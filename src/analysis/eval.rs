@@ -4,10 +4,70 @@
 //! Three-valued throughout: a statement applies (`True`), does not (`False`), or the input does
 //! not decide it (`Undecided`). Allows are over-approximated and Denies under-approximated:
 //! an undecided Allow yields `conditional`, an undecided Deny removes nothing.
+//!
+//! # Contract for callers
+//!
+//! * **Principal kinds.** `Role`/`User`/`Unknown` are single principals: a key policy naming
+//!   their ARN (or holding a `Ref` to their input id) admits them directly; a key policy naming
+//!   their account delegates to their identity policies. `Account` stands for "principals of
+//!   that account whose IAM allows": give it `identity` empty and `incomplete`; the key policy
+//!   naming the account (root ARN or id) or `*` (with conditions that hold for that account)
+//!   gives it `yes`, a key policy naming only specific roles gives it `no` (an exact
+//!   `aws:PrincipalArn` condition in its account leaves it `conditional`). `Public` stands for
+//!   "any principal of any account": `yes` only for `*` whose conditions do not narrow to
+//!   specific accounts or principals (`kms:CallerAccount`, `aws:PrincipalAccount`,
+//!   `aws:PrincipalArn` with exact values make it `no` — those principals get their own or their
+//!   account's entry; an organization condition leaves it `conditional`); it is always read as
+//!   another account, so administrative actions are `no`. `Service` principals match `Service`
+//!   entries and `*`, need no identity policy and are not bound by SCPs; `Federated` principals
+//!   match `Federated` entries (trust policies).
+//! * **Undeclared principals** (`id: None`, ARN from a policy): give `identity` empty and
+//!   `incomplete`. Direct naming is then `yes`, delegation `conditional`.
+//! * **Incomplete layers.** `identity.incomplete`: delegated access that the known documents do
+//!   not prove is `conditional`. `boundary: Some(layer)` with `incomplete` and no proving
+//!   document: `conditional` where the boundary applies (delegation, role-ARN grants; not `*`
+//!   or user/session grants). `scps.incomplete`: every answer is at most `conditional`. A
+//!   `PolicyDocument` with `incomplete` counts as possibly holding the missing Allow.
+//!   `key.policy == None`: `conditional` at most (explicit denies elsewhere still apply; a
+//!   cross-account caller still needs its identity allow).
+//! * **Accounts.** Principal and key accounts decide same- versus cross-account; when either is
+//!   unknown both readings are evaluated and a disagreement is `conditional`.
+//! * **What the caller filters.** Pass an empty `rcps` layer for AWS managed keys, keys in the
+//!   management account and service-linked roles; pass empty `scps` for management-account
+//!   principals and service-linked roles ([O-SCP], [O-RCP]). Unknown AWS managed policy ARNs
+//!   ([`aws_managed_policy`] returns `None`) make the identity layer `incomplete`.
+//! * **Evidence** is rendered only for answers other than `no`, in a fixed order: key-policy
+//!   direct grants, `*` grants, role-ARN grants, delegation (with the identity statement),
+//!   unknown policy, grants, then the reasons an answer is only `conditional`.
 
 use super::result::{Capability, PrincipalKind};
 use crate::model::PolicyDocument;
 use std::collections::BTreeMap;
+
+mod actions;
+mod assume;
+mod aws_managed;
+mod conditions;
+mod decide;
+mod evidence;
+mod grants;
+mod matching;
+mod prefilter;
+mod statement;
+#[cfg(test)]
+pub(crate) mod tests;
+mod wildcard;
+
+pub use actions::{
+    action_matches, expand_kms_pattern, kms_action, strip_kms_prefix, ActionClass, KmsAction,
+    KMS_ACTIONS,
+};
+pub use aws_managed::{
+    aws_managed_policy, aws_managed_policy_coverage, bundled_policy_names,
+    is_aws_managed_policy_arn, Coverage,
+};
+pub use prefilter::{document_may_grant_kms, kms_resource_scope, principal_candidates};
+pub use prefilter::{KmsResourceScope, PrincipalCandidates};
 
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,6 +78,53 @@ pub enum Tri {
     Undecided,
     /// Proven true by the input.
     True,
+}
+
+impl Tri {
+    /// `True` or `False`.
+    #[must_use]
+    pub fn from_bool(b: bool) -> Self {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+
+    /// Both hold (the weaker).
+    #[must_use]
+    pub fn and(self, other: Tri) -> Tri {
+        self.min(other)
+    }
+
+    /// Either holds (the stronger).
+    #[must_use]
+    pub fn or(self, other: Tri) -> Tri {
+        self.max(other)
+    }
+
+    /// `yes` for `True`, `conditional` for `Undecided`, `no` for `False`.
+    #[must_use]
+    pub fn capability(self) -> Capability {
+        match self {
+            Tri::False => Capability::No,
+            Tri::Undecided => Capability::Conditional,
+            Tri::True => Capability::Yes,
+        }
+    }
+}
+
+impl std::ops::Not for Tri {
+    type Output = Tri;
+
+    /// Negation (`Undecided` stays `Undecided`).
+    fn not(self) -> Tri {
+        match self {
+            Tri::False => Tri::True,
+            Tri::Undecided => Tri::Undecided,
+            Tri::True => Tri::False,
+        }
+    }
 }
 
 /// A policy document with the label used in evidence (`key policy`, `inline policy read`,
@@ -144,16 +251,19 @@ pub struct Decision {
     pub evidence: Vec<String>,
 }
 
-/// Decides whether `principal` may call `action` (e.g. `kms:Decrypt`) on `key` (§1.2).
+/// Decides whether `principal` may call `action` (e.g. `kms:Decrypt`) on `key` (§1.2), by the
+/// path `path`. See the module documentation for how principal kinds and incomplete layers are
+/// read. The common path does not allocate; evidence is rendered only when the answer is not
+/// `no`.
 #[must_use]
 pub fn decide(
-    _action: &str,
-    _principal: &PrincipalCtx<'_>,
-    _key: &KeyCtx<'_>,
-    _path: &AccessPath<'_>,
-    _ctx: &EvalContext<'_>,
+    action: &str,
+    principal: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    path: &AccessPath<'_>,
+    ctx: &EvalContext<'_>,
 ) -> Decision {
-    Decision::default()
+    decide::decide(action, principal, key, path, ctx)
 }
 
 /// The role being assumed.
@@ -178,15 +288,9 @@ pub struct RoleCtx<'a> {
 /// the role ARN. Explicit denies anywhere win.
 #[must_use]
 pub fn decide_assume(
-    _caller: &PrincipalCtx<'_>,
-    _role: &RoleCtx<'_>,
-    _ctx: &EvalContext<'_>,
+    caller: &PrincipalCtx<'_>,
+    role: &RoleCtx<'_>,
+    ctx: &EvalContext<'_>,
 ) -> Decision {
-    Decision::default()
-}
-
-/// The bundled document of an AWS managed policy, when keyreach carries it.
-#[must_use]
-pub fn aws_managed_policy(_arn: &str) -> Option<&'static PolicyDocument> {
-    None
+    assume::decide_assume(caller, role, ctx)
 }

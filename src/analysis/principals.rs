@@ -371,7 +371,11 @@ impl<'a> Universe<'a> {
             .map(|(p, id)| PrincipalCtx {
                 kind: p.kind,
                 id: p.resource.map(|_| p.name.as_str()),
-                arn: p.arn.as_deref(),
+                // The evaluator names services by their service name.
+                arn: p
+                    .arn
+                    .as_deref()
+                    .or_else(|| (p.kind == PrincipalKind::Service).then_some(p.name.as_str())),
                 account: p.account.as_deref(),
                 identity: Layer {
                     docs: id
@@ -563,10 +567,10 @@ fn identity_of<'a>(
     }
     for owner in owners {
         let r = &estate.resources[owner];
-        let prefix = if owner == idx {
+        let suffix = if owner == idx {
             String::new()
         } else {
-            format!("group {} ", r.id)
+            format!(" (via group {})", r.id)
         };
         let (inline, managed, boundary): OwnPolicies<'_> = match &r.kind {
             Kind::Role(x) => (
@@ -584,14 +588,15 @@ fn identity_of<'a>(
         };
         for p in inline {
             let label = format!(
-                "{prefix}inline policy {}",
-                p.name.as_deref().unwrap_or("(unnamed)")
+                "{} (inline in {}){suffix}",
+                p.name.as_deref().unwrap_or("(unnamed)"),
+                r.id
             );
             add_doc(&mut id, label, links.resolve_doc(estate, &p.document));
         }
         for &pi in links.inline_of.get(&owner).into_iter().flatten() {
             if let Kind::InlinePolicy(p) = &estate.resources[pi].kind {
-                let label = format!("{prefix}policy {}", estate.resources[pi].id);
+                let label = format!("{}{suffix}", estate.resources[pi].id);
                 add_doc(&mut id, label, links.resolve_doc(estate, &p.document));
             }
         }
@@ -614,12 +619,12 @@ fn identity_of<'a>(
                 ManagedRef::Customer(pi, state) => {
                     add_doc(
                         &mut id,
-                        format!("{prefix}managed policy {}", estate.resources[pi].id),
+                        format!("{}{suffix}", estate.resources[pi].id),
                         state,
                     );
                 }
                 ManagedRef::Aws(arn, doc) => {
-                    id.docs.push((format!("{prefix}managed policy {arn}"), doc))
+                    id.docs.push((format!("{arn}{suffix}"), doc));
                 }
                 ManagedRef::Outside(_) | ManagedRef::Unknown => id.incomplete = true,
             }

@@ -3,10 +3,12 @@
 //!
 //! The estate after the change is built from `resource_changes` (every managed resource and
 //! every data source whose read is deferred to apply), completed by `planned_values` and by
-//! the data sources read during planning (`prior_state`, mode `data`). Deleted and deposed
-//! objects exist only in the prior estate, which is `prior_state` (plus `before` values the
-//! prior state lacks). Ids are the addresses exactly as the plan prints them; locations are
-//! JSON pointers to the resource object.
+//! the data sources read during planning (`prior_state`, mode `data`). Deleted (and
+//! `forget`) objects exist only in the prior estate, which is `prior_state` (plus `before`
+//! values the prior state lacks); deposed objects left by an interrupted
+//! create-before-destroy are skipped. Ids are the addresses exactly as the plan prints them;
+//! locations are JSON pointers to the resource object (the resource change where there is
+//! one).
 //!
 //! Values unknown until apply are linked through the `configuration` (see [`config`]);
 //! policy documents that are read during apply are rebuilt from their arguments (see
@@ -33,7 +35,7 @@ use crate::error::InputError;
 use crate::model::{Change, Kind, Location, Note, Parsed, PolicyDocument, Resource, Val};
 use attrs::{Attrs, Scope};
 use config::ConfigIndex;
-use document::{error_at, owned, typed, Entry, RawPlan, Source};
+use document::{error_at, owned, Entry, Source};
 use policy::DocBuild;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -45,18 +47,11 @@ use std::collections::{HashMap, HashSet};
 /// known value is expected (the error names its JSON pointer).
 pub fn parse(display: &str, text: &str, _opts: &LoadOptions) -> Result<Parsed, InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let top: RawPlan = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => error_at(
-            display,
-            "",
-            format!("is not a Terraform plan: the document must be a JSON object ({e})"),
-        ),
-        _ => InputError::from_json(display, &e),
-    })?;
+    let sections = document::read(display, text)?;
     let mut notes = Vec::new();
-    check_format(display, &top, &mut notes)?;
+    check_format(display, &sections, &mut notes)?;
 
-    let config_value: Option<Value> = match top.configuration {
+    let config_value: Option<Value> = match sections.configuration {
         Some(raw) => Some(owned(display, raw, "/configuration", "an object")?),
         None => None,
     };
@@ -70,84 +65,87 @@ pub fn parse(display: &str, text: &str, _opts: &LoadOptions) -> Result<Parsed, I
         }
     }
     let mut config = ConfigIndex::new(config_value.as_ref());
-
-    // Prior state: `prior_state.values`.
-    let mut prior_entries = match top.prior_state {
-        Some(raw) if raw.get().trim() != "null" => {
-            #[derive(serde::Deserialize)]
-            struct State<'a> {
-                #[serde(borrow)]
-                values: Option<&'a serde_json::value::RawValue>,
-            }
-            let s: State = typed(display, raw, "/prior_state", "a state object with `values`")?;
-            match s.values {
-                Some(v) => document::read_values(display, v, "/prior_state/values", Source::State)?,
-                None => Vec::new(),
-            }
-        }
-        _ => Vec::new(),
-    };
-    let changes = match top.resource_changes {
-        Some(raw) => document::read_changes(display, raw)?,
-        None => document::Changes {
-            after: Vec::new(),
-            before: Vec::new(),
-            notes: Vec::new(),
-            actions: HashMap::new(),
-        },
-    };
+    let mut prior_entries = sections.prior;
+    let changes = sections.changes;
     for (pointer, message) in changes.notes {
         notes.push(Note {
             location: Location::file(display).with_pointer(pointer),
             message,
         });
     }
-    let planned = match top.planned_values {
-        Some(raw) => document::read_values(display, raw, "/planned_values", Source::Planned)?,
-        None => Vec::new(),
-    };
+    let planned = sections.planned;
 
     // The estate after the change: changes, then planned values they lack, then data sources
-    // read during planning.
-    let prior_addresses: HashSet<String> =
-        prior_entries.iter().map(|e| e.address.clone()).collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut after: Vec<Entry> = Vec::new();
-    for e in changes.after {
-        if seen.insert(e.address.clone()) {
-            after.push(e);
+    // read during planning. Membership is decided on borrowed addresses first, then the
+    // entries are moved.
+    let (keep_changes, keep_planned, keep_data, before_needed) = {
+        let prior_set: HashSet<&str> = prior_entries.iter().map(|e| e.address.as_str()).collect();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(changes.after.len());
+        let keep_changes: Vec<bool> = changes
+            .after
+            .iter()
+            .map(|e| seen.insert(e.address.as_str()))
+            .collect();
+        let keep_planned: Vec<Option<bool>> = planned
+            .iter()
+            .map(|e| {
+                let deleted = changes.actions.get(&e.address) == Some(&Change::Delete);
+                (!deleted && seen.insert(e.address.as_str()))
+                    .then(|| !e.addr.data && !prior_set.contains(e.address.as_str()))
+            })
+            .collect();
+        let keep_data: Vec<bool> = prior_entries
+            .iter()
+            .map(|e| e.addr.data && seen.insert(e.address.as_str()))
+            .collect();
+        // `before` values of objects the prior state does not hold (plans without it).
+        let mut before_needed: Vec<Entry> = Vec::new();
+        let mut prior_seen = prior_set;
+        for (e, keep) in changes.after.iter().zip(&keep_changes) {
+            if *keep && e.before.is_some() && prior_seen.insert(e.address.as_str()) {
+                before_needed.push(Entry {
+                    values_pointer: format!("{}/change/before", e.pointer),
+                    values: e.before,
+                    unknown: None,
+                    before: None,
+                    source: Source::State,
+                    ..clone_entry(e)
+                });
+            }
         }
-    }
-    for mut e in planned {
-        if seen.insert(e.address.clone()) {
-            if !e.addr.data && !prior_addresses.contains(&e.address) {
+        for e in &changes.before {
+            if prior_seen.insert(e.address.as_str()) {
+                before_needed.push(clone_entry(e));
+            }
+        }
+        (keep_changes, keep_planned, keep_data, before_needed)
+    };
+    let mut after: Vec<Entry> =
+        Vec::with_capacity(changes.after.len() + keep_data.iter().filter(|k| **k).count());
+    after.extend(
+        changes
+            .after
+            .into_iter()
+            .zip(keep_changes)
+            .filter_map(|(e, keep)| keep.then_some(e)),
+    );
+    for (mut e, keep) in planned.into_iter().zip(keep_planned) {
+        if let Some(created) = keep {
+            if created {
                 e.change = Change::Create;
             }
             after.push(e);
         }
     }
-    for e in &prior_entries {
-        if e.addr.data && seen.insert(e.address.clone()) {
+    for (e, keep) in prior_entries.iter().zip(&keep_data) {
+        if *keep {
             after.push(Entry {
-                address: e.address.clone(),
-                addr: e.addr.clone(),
-                type_name: e.type_name.clone(),
-                pointer: e.pointer.clone(),
-                values_pointer: e.values_pointer.clone(),
                 change: Change::Read,
-                values: e.values,
-                unknown: None,
-                source: Source::State,
+                ..clone_entry(e)
             });
         }
     }
-    // `before` values of objects the prior state does not hold (plans without prior state).
-    let mut prior_seen = prior_addresses;
-    for e in changes.before {
-        if prior_seen.insert(e.address.clone()) {
-            prior_entries.push(e);
-        }
-    }
+    prior_entries.extend(before_needed);
 
     for e in &after {
         config.instances.add(&e.addr, &e.address);
@@ -165,7 +163,23 @@ pub fn parse(display: &str, text: &str, _opts: &LoadOptions) -> Result<Parsed, I
 
     let mut prior_builds: HashMap<String, DocBuild> = HashMap::new();
     let mut prior = Vec::with_capacity(prior_entries.len());
+    // Objects the plan leaves alone (`no-op`, data sources read during planning) are the
+    // same before and after: reuse the mapped resource instead of reading the values again.
+    let unchanged: HashMap<&str, &Resource> = resources
+        .iter()
+        .filter(|r| matches!(r.change, Change::NoOp | Change::Read))
+        .map(|r| (r.id.as_str(), r))
+        .collect();
     for e in &prior_entries {
+        if let Some(r) = unchanged.get(e.address.as_str()) {
+            let mut same = (*r).clone();
+            let from = format!("{}/", values_pointer(&same.location));
+            let to = format!("{}/", e.values_pointer);
+            relocate(&mut same.kind, &from, &to);
+            same.location = Location::file(display).with_pointer(e.pointer.clone());
+            prior.push(same);
+            continue;
+        }
         // Prior objects carry what the plan does to them (`delete`, `update`, `no-op`).
         let change = if e.addr.data {
             Change::Read
@@ -221,17 +235,18 @@ fn clone_entry<'a>(e: &Entry<'a>) -> Entry<'a> {
         change: e.change,
         values: e.values,
         unknown: e.unknown,
+        before: e.before,
         source: e.source,
     }
 }
 
-fn check_format(display: &str, top: &RawPlan, notes: &mut Vec<Note>) -> Result<(), InputError> {
-    let is_plan = top.planned_values.is_some()
-        || top.resource_changes.is_some()
-        || top.prior_state.is_some()
-        || top.configuration.is_some();
-    if !is_plan {
-        let message = if top.values.is_some() {
+fn check_format(
+    display: &str,
+    sections: &document::Sections,
+    notes: &mut Vec<Note>,
+) -> Result<(), InputError> {
+    if !sections.is_plan {
+        let message = if sections.is_state {
             "is a Terraform state (`terraform show -json` without a plan file), not a plan; \
              run `terraform plan -out plan.out` and `terraform show -json plan.out`"
         } else {
@@ -240,8 +255,7 @@ fn check_format(display: &str, top: &RawPlan, notes: &mut Vec<Note>) -> Result<(
         };
         return Err(error_at(display, "", message));
     }
-    if let Some(raw) = top.format_version {
-        let v: String = typed(display, raw, "/format_version", "a version string")?;
+    if let Some(v) = &sections.format_version {
         let major = v.split('.').next().and_then(|m| m.parse::<u32>().ok());
         if major.is_none_or(|m| m > 1) {
             notes.push(Note {
@@ -276,6 +290,8 @@ fn map_entry(
         None => None,
     };
     let unknown: Option<Value> = match e.unknown {
+        // Nothing unknown (every no-op change): no marks to read.
+        Some(raw) if raw.get() == "{}" => None,
         Some(raw) => Some(owned(
             display,
             raw,
@@ -375,6 +391,42 @@ fn fill_documents(r: &mut Resource, docs: &HashMap<String, PolicyDocument>) {
     }
     for policy in policies_mut(&mut r.kind) {
         policy::substitute(policy, docs);
+    }
+}
+
+/// The pointer of the values object of a resource located at a resource change or a values
+/// representation.
+fn values_pointer(location: &Location) -> String {
+    let p = location.pointer.as_deref().unwrap_or_default();
+    if p.starts_with("/resource_changes/") {
+        format!("{p}/change/after")
+    } else {
+        format!("{p}/values")
+    }
+}
+
+/// Moves the statement locations of a copied resource from one values object to another.
+fn relocate(kind: &mut Kind, from: &str, to: &str) {
+    let fix = |l: &mut Location| {
+        if let Some(rest) = l.pointer.as_deref().and_then(|p| p.strip_prefix(from)) {
+            l.pointer = Some(format!("{to}{rest}"));
+        }
+    };
+    if let Kind::Role(r) = kind {
+        for p in &mut r.inline_policies {
+            if let Some(l) = &mut p.location {
+                fix(l);
+            }
+        }
+    }
+    for policy in policies_mut(kind) {
+        if let Val::Known(doc) = policy {
+            for s in &mut doc.statements {
+                if let Some(l) = &mut s.location {
+                    fix(l);
+                }
+            }
+        }
     }
 }
 

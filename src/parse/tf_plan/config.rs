@@ -30,20 +30,36 @@ type InstanceList = Vec<(Option<Key>, String)>;
 /// The resource instances of the plan, by module instance and configuration address.
 #[derive(Debug, Default)]
 pub(crate) struct Instances {
-    /// (module instance, `type.name`) -> (instance key, full address), in plan order.
-    resources: HashMap<(String, String), InstanceList>,
+    /// Resource address without instance key (`module.a["k"].aws_kms_key.this`) ->
+    /// (instance key, full address), in plan order.
+    resources: HashMap<String, InstanceList>,
     /// (parent module instance, call name) -> instance keys.
     modules: HashMap<(String, String), Vec<Option<Key>>>,
+    /// The module instance registered last (resources come grouped by module instance).
+    last_module: Option<Vec<(String, Option<Key>)>>,
 }
 
 impl Instances {
     /// Records one resource instance of the estate after the change.
     pub(crate) fn add(&mut self, addr: &super::address::Address, full: &str) {
-        let module = render_module(&addr.module);
+        let unkeyed = match &addr.key {
+            None => full.to_owned(),
+            Some(k) => {
+                let k = k.to_string();
+                match full.strip_suffix(k.as_str()) {
+                    Some(base) => base.to_owned(),
+                    None => join(&render_module(&addr.module), &addr.config_address()),
+                }
+            }
+        };
         self.resources
-            .entry((module, addr.config_address()))
+            .entry(unkeyed)
             .or_default()
             .push((addr.key.clone(), full.to_owned()));
+        if addr.module.is_empty() || self.last_module.as_deref() == Some(addr.module.as_slice()) {
+            return;
+        }
+        self.last_module = Some(addr.module.clone());
         for i in 0..addr.module.len() {
             let parent = render_module(&addr.module[..i]);
             let (call, key) = &addr.module[i];
@@ -259,11 +275,7 @@ impl<'a> ConfigIndex<'a> {
             };
             join(&minst, &local)
         };
-        match self
-            .instances
-            .resources
-            .get(&(minst.clone(), caddr.clone()))
-        {
+        match self.instances.resources.get(&join(&minst, &caddr)) {
             Some(list) => match &step.key {
                 Some(k) => match list.iter().find(|(kk, _)| kk.as_ref() == Some(k)) {
                     Some((_, a)) => push(out, a),

@@ -1,13 +1,13 @@
 //! Walking the plan document: top-level sections, resource changes, planned values and prior
 //! state (root and nested `child_modules` at any depth).
 //!
-//! The document is read once into borrowed raw sections (`serde_json::value::RawValue`), and
-//! each resource's values are parsed into a `serde_json::Value` only while that resource is
-//! mapped. Peak memory is then the text plus one resource, not a tree of the whole plan
-//! (a 10,000-resource plan is tens of megabytes of JSON). Every shape error carries the JSON
-//! pointer of the offending value.
+//! Each resource's values are borrowed as raw JSON (`serde_json::value::RawValue`) and parsed
+//! into a `serde_json::Value` only while that resource is mapped, so peak memory is the text
+//! plus one resource, not a tree of the whole plan (a 10,000-resource plan is tens of
+//! megabytes of JSON). A valid plan is read in one typed pass ([`fast`]); when that fails, the
+//! section-by-section read ([`precise`]) finds the error again and names its JSON pointer.
 
-use super::address::Address;
+use super::address::{Address, Key};
 use crate::error::InputError;
 use crate::model::Change;
 use serde::de::DeserializeOwned;
@@ -18,22 +18,8 @@ use std::borrow::Cow;
 /// Deepest `child_modules` nesting read.
 const MAX_MODULE_DEPTH: usize = 64;
 
-/// The top level of a plan.
-#[derive(Deserialize, Default)]
-pub(crate) struct RawPlan<'a> {
-    #[serde(borrow)]
-    pub(crate) format_version: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) planned_values: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) resource_changes: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) prior_state: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) configuration: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(crate) values: Option<&'a RawValue>,
-}
+mod fast;
+mod precise;
 
 /// Where a resource's values come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +50,8 @@ pub(crate) struct Entry<'a> {
     pub(crate) values: Option<&'a RawValue>,
     /// `after_unknown`.
     pub(crate) unknown: Option<&'a RawValue>,
+    /// A change's `before` (the prior values, used when `prior_state` lacks them).
+    pub(crate) before: Option<&'a RawValue>,
     /// Where it came from.
     pub(crate) source: Source,
 }
@@ -118,18 +106,6 @@ pub(crate) fn array<'a>(
 }
 
 #[derive(Deserialize)]
-struct RawChangeEntry<'a> {
-    #[serde(borrow)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "type")]
-    type_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    deposed: Option<&'a RawValue>,
-    #[serde(borrow)]
-    change: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
 struct RawChange<'a> {
     #[serde(default)]
     actions: Vec<String>,
@@ -145,8 +121,8 @@ struct RawChange<'a> {
 pub(crate) struct Changes<'a> {
     /// Resources that exist after the change.
     pub(crate) after: Vec<Entry<'a>>,
-    /// Values before the change (`before` of updated, replaced and deleted resources), used
-    /// for the prior estate when `prior_state` lacks them.
+    /// Deleted objects (their `before` values), for the prior estate when `prior_state`
+    /// lacks them.
     pub(crate) before: Vec<Entry<'a>>,
     /// Notes about the changes.
     pub(crate) notes: Vec<(String, String)>,
@@ -168,213 +144,243 @@ fn change_of(actions: &[String]) -> Option<Change> {
     })
 }
 
-/// Reads `resource_changes`.
-pub(crate) fn read_changes<'a>(
+impl Changes<'_> {
+    fn new() -> Self {
+        Changes {
+            after: Vec::new(),
+            before: Vec::new(),
+            notes: Vec::new(),
+            actions: std::collections::HashMap::new(),
+        }
+    }
+}
+
+/// Adds one resource change.
+fn change_entry<'a>(
     display: &str,
-    raw: &'a RawValue,
-) -> Result<Changes<'a>, InputError> {
-    let mut out = Changes {
-        after: Vec::new(),
-        before: Vec::new(),
-        notes: Vec::new(),
-        actions: std::collections::HashMap::new(),
+    i: usize,
+    address: Option<Cow<'a, str>>,
+    type_name: Option<Cow<'a, str>>,
+    deposed: bool,
+    change: Option<RawChange<'a>>,
+    out: &mut Changes<'a>,
+) -> Result<(), InputError> {
+    let ptr = format!("/resource_changes/{i}");
+    let Some(address) = address else {
+        return Err(error_at(display, &ptr, "resource change has no `address`"));
     };
-    for (i, item) in array(
-        display,
-        raw,
-        "/resource_changes",
-        "an array of resource changes",
-    )?
-    .into_iter()
-    .enumerate()
-    {
-        let ptr = format!("/resource_changes/{i}");
-        let rc: RawChangeEntry = typed(display, item, &ptr, "a resource change object")?;
-        let Some(address) = rc.address else {
-            return Err(error_at(display, &ptr, "resource change has no `address`"));
-        };
-        let Some(addr) = Address::parse(&address) else {
-            return Err(error_at(
-                display,
-                &format!("{ptr}/address"),
-                format!("`{address}` is not a resource address"),
-            ));
-        };
-        let Some(change_raw) = rc.change else {
-            return Err(error_at(display, &ptr, "resource change has no `change`"));
-        };
-        let change: RawChange = typed(
+    let Some(addr) = Address::parse(&address) else {
+        return Err(error_at(
             display,
-            change_raw,
-            &format!("{ptr}/change"),
-            "a change object with `actions` (a list of strings)",
-        )?;
-        let type_name = rc
-            .type_name
-            .map_or_else(|| addr.type_name.clone(), Cow::into_owned);
-        let action = match change_of(&change.actions) {
-            Some(c) => c,
-            None => {
-                out.notes.push((
-                    ptr.clone(),
-                    format!(
-                        "{address}: unrecognised actions {:?}; read as an update",
-                        change.actions
-                    ),
-                ));
-                Change::Update
-            }
-        };
-        let has_before = change.before.is_some_and(|b| b.get().trim() != "null");
-        if has_before {
+            &format!("{ptr}/address"),
+            format!("`{address}` is not a resource address"),
+        ));
+    };
+    let Some(change) = change else {
+        return Err(error_at(display, &ptr, "resource change has no `change`"));
+    };
+    // A deposed object (left over by a create-before-destroy replacement) is being
+    // destroyed; the current object under the same address is the one that matters.
+    if deposed {
+        return Ok(());
+    }
+    let type_name = type_name.map_or_else(|| addr.type_name.clone(), Cow::into_owned);
+    let action = if let Some(c) = change_of(&change.actions) {
+        c
+    } else {
+        out.notes.push((
+            ptr.clone(),
+            format!(
+                "{address}: unrecognised actions {:?}; read as an update",
+                change.actions
+            ),
+        ));
+        Change::Update
+    };
+    out.actions.entry(address.to_string()).or_insert(action);
+    // Deleted objects exist only before the change.
+    if action == Change::Delete {
+        if change.before.is_some() {
             out.before.push(Entry {
-                address: address.to_string(),
-                addr: addr.clone(),
-                type_name: type_name.clone(),
-                pointer: ptr.clone(),
+                address: address.into_owned(),
+                addr,
+                type_name,
                 values_pointer: format!("{ptr}/change/before"),
-                change: Change::Read,
+                pointer: ptr,
+                change: Change::Delete,
                 values: change.before,
                 unknown: None,
+                before: None,
                 source: Source::State,
             });
         }
-        if rc.deposed.is_none() {
-            out.actions.entry(address.to_string()).or_insert(action);
-        }
-        // Deposed objects and deletions exist only before the change.
-        if rc.deposed.is_some() || action == Change::Delete {
-            continue;
-        }
-        out.after.push(Entry {
-            address: address.into_owned(),
-            addr,
-            type_name,
-            values_pointer: format!("{ptr}/change/after"),
-            pointer: ptr,
-            change: action,
-            values: change.after,
-            unknown: change.after_unknown,
-            source: Source::Change,
-        });
+        return Ok(());
     }
-    Ok(out)
-}
-
-#[derive(Deserialize)]
-struct RawModule<'a> {
-    #[serde(borrow)]
-    resources: Option<&'a RawValue>,
-    #[serde(borrow)]
-    child_modules: Option<&'a RawValue>,
+    out.after.push(Entry {
+        address: address.into_owned(),
+        addr,
+        type_name,
+        values_pointer: format!("{ptr}/change/after"),
+        pointer: ptr,
+        change: action,
+        values: change.after,
+        unknown: change.after_unknown,
+        before: change.before,
+        source: Source::Change,
+    });
+    Ok(())
 }
 
 #[derive(Deserialize)]
 struct RawResource<'a> {
     #[serde(borrow)]
     address: Option<Cow<'a, str>>,
+    index: Option<serde_json::Value>,
+    #[serde(borrow)]
+    deposed_key: Option<&'a RawValue>,
     #[serde(borrow, rename = "type")]
     type_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     values: Option<&'a RawValue>,
 }
 
-/// Reads the resources of a values representation (`planned_values` or
-/// `prior_state.values`): `{"root_module": {"resources": [...], "child_modules": [...]}}`.
-pub(crate) fn read_values<'a>(
+/// Adds one resource of a values representation.
+fn value_entry<'a>(
     display: &str,
-    raw: &'a RawValue,
-    pointer: &str,
+    ptr: String,
+    res: RawResource<'a>,
+    module: Option<&str>,
     source: Source,
-) -> Result<Vec<Entry<'a>>, InputError> {
-    #[derive(Deserialize)]
-    struct Values<'a> {
-        #[serde(borrow)]
-        root_module: Option<&'a RawValue>,
-    }
-    let mut out = Vec::new();
-    if raw.get().trim() == "null" {
-        return Ok(out);
-    }
-    let v: Values = typed(display, raw, pointer, "an object with `root_module`")?;
-    if let Some(root) = v.root_module {
-        read_module(
-            display,
-            root,
-            &format!("{pointer}/root_module"),
-            source,
-            0,
-            &mut out,
-        )?;
-    }
-    Ok(out)
-}
-
-fn read_module<'a>(
-    display: &str,
-    raw: &'a RawValue,
-    pointer: &str,
-    source: Source,
-    depth: usize,
     out: &mut Vec<Entry<'a>>,
 ) -> Result<(), InputError> {
-    if depth > MAX_MODULE_DEPTH {
-        return Err(error_at(
-            display,
-            pointer,
-            format!("modules nested deeper than {MAX_MODULE_DEPTH} levels"),
-        ));
-    }
-    if raw.get().trim() == "null" {
+    if res.deposed_key.is_some() {
         return Ok(());
     }
-    let m: RawModule = typed(display, raw, pointer, "a module object")?;
-    if let Some(resources) = m.resources {
-        let rptr = format!("{pointer}/resources");
-        for (i, r) in array(display, resources, &rptr, "an array of resources")?
-            .into_iter()
-            .enumerate()
-        {
-            let ptr = format!("{rptr}/{i}");
-            let res: RawResource = typed(display, r, &ptr, "a resource object")?;
-            let Some(address) = res.address else {
-                return Err(error_at(display, &ptr, "resource has no `address`"));
-            };
-            let Some(addr) = Address::parse(&address) else {
-                return Err(error_at(
-                    display,
-                    &format!("{ptr}/address"),
-                    format!("`{address}` is not a resource address"),
-                ));
-            };
-            let type_name = res
-                .type_name
-                .map_or_else(|| addr.type_name.clone(), Cow::into_owned);
-            out.push(Entry {
-                address: address.into_owned(),
-                change: if addr.data {
-                    Change::Read
-                } else {
-                    Change::NoOp
-                },
-                addr,
-                type_name,
-                values_pointer: format!("{ptr}/values"),
-                pointer: ptr,
-                values: res.values,
-                unknown: None,
-                source,
-            });
+    let Some(mut address) = res.address else {
+        return Err(error_at(display, &ptr, "resource has no `address`"));
+    };
+    // Terraform 0.12 wrote module-relative addresses in the prior state's child modules.
+    if let Some(m) = module.filter(|m| !m.is_empty()) {
+        let absolute = address.len() > m.len()
+            && address.starts_with(m)
+            && address.as_bytes().get(m.len()) == Some(&b'.');
+        if !absolute {
+            address = Cow::Owned(format!("{m}.{address}"));
         }
     }
-    if let Some(children) = m.child_modules {
-        let cptr = format!("{pointer}/child_modules");
-        for (i, c) in array(display, children, &cptr, "an array of modules")?
-            .into_iter()
-            .enumerate()
-        {
-            read_module(display, c, &format!("{cptr}/{i}"), source, depth + 1, out)?;
+    let Some(mut addr) = Address::parse(&address) else {
+        return Err(error_at(
+            display,
+            &format!("{ptr}/address"),
+            format!("`{address}` is not a resource address"),
+        ));
+    };
+    // ... and left the instance key out of the address, in `index` only.
+    if addr.key.is_none() {
+        let key = match &res.index {
+            Some(serde_json::Value::Number(n)) => n.as_i64().map(Key::Int),
+            Some(serde_json::Value::String(k)) => Some(Key::Str(k.clone())),
+            _ => None,
+        };
+        if let Some(k) = key {
+            address = Cow::Owned(format!("{address}{k}"));
+            addr.key = Some(k);
         }
     }
+    let type_name = res
+        .type_name
+        .map_or_else(|| addr.type_name.clone(), Cow::into_owned);
+    out.push(Entry {
+        address: address.into_owned(),
+        change: if addr.data {
+            Change::Read
+        } else {
+            Change::NoOp
+        },
+        addr,
+        type_name,
+        values_pointer: format!("{ptr}/values"),
+        pointer: ptr,
+        values: res.values,
+        unknown: None,
+        before: None,
+        source,
+    });
     Ok(())
+}
+
+/// Everything read from the document's sections.
+pub(crate) struct Sections<'a> {
+    /// `format_version`.
+    pub(crate) format_version: Option<String>,
+    /// `configuration`, unparsed.
+    pub(crate) configuration: Option<&'a RawValue>,
+    /// The document has at least one plan section.
+    pub(crate) is_plan: bool,
+    /// The document has a top-level `values` (a state, not a plan).
+    pub(crate) is_state: bool,
+    /// `prior_state.values` resources.
+    pub(crate) prior: Vec<Entry<'a>>,
+    /// `resource_changes`.
+    pub(crate) changes: Changes<'a>,
+    /// `planned_values` resources.
+    pub(crate) planned: Vec<Entry<'a>>,
+}
+
+/// Reads the sections of a plan. A single typed pass over the whole document serves valid
+/// plans (each byte is scanned once, plus once more for the values of each resource); when
+/// it fails, the section-by-section path runs to name the JSON pointer of the error.
+pub(crate) fn read<'a>(display: &str, text: &'a str) -> Result<Sections<'a>, InputError> {
+    match fast::read(display, text) {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(e),
+        Err(fast_error) => match precise::read(display, text) {
+            Err(e) => Err(e),
+            // Both paths read the same document; if only the fast one failed, report it.
+            Ok(_) => Err(InputError::from_json(display, &fast_error)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(s: &Sections) -> Vec<String> {
+        let entries = s
+            .prior
+            .iter()
+            .chain(&s.changes.after)
+            .chain(&s.changes.before)
+            .chain(&s.planned);
+        entries
+            .map(|e| {
+                format!(
+                    "{} {} {:?} {:?} {}",
+                    e.address,
+                    e.pointer,
+                    e.change,
+                    e.source,
+                    e.values.map_or("", |v| v.get()).len()
+                )
+            })
+            .collect()
+    }
+
+    /// The single-pass read and the precise read see the same resources.
+    #[test]
+    fn both_reads_agree_on_the_fixtures() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/plans");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let fast = fast::read("p", &text)
+                .expect("fast read")
+                .expect("converted");
+            let precise = precise::read("p", &text).expect("precise read");
+            assert_eq!(summary(&fast), summary(&precise), "{}", path.display());
+            assert_eq!(fast.format_version, precise.format_version);
+            assert!(!summary(&fast).is_empty());
+        }
+    }
 }

@@ -309,7 +309,7 @@ fn principals(b: &Attrs, name: &str) -> AttrResult<Option<Principals>> {
     }
     Ok(if any {
         Some(Principals::Any)
-    } else if out.is_empty() && blocks.items.is_empty() && !blocks.unknown {
+    } else if out.is_empty() {
         None
     } else {
         Some(Principals::Map(out))

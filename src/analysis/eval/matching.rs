@@ -1,0 +1,494 @@
+//! Principal and resource matching (kms-semantics §1.1, §3), three-valued.
+//!
+//! A policy value is `Known` text, `Unknown` until apply, or a `Ref` to an input resource. A
+//! `Ref` whose target is the principal's (or key's) input id is that principal (key); a `Ref`
+//! to a data source, variable, local, module output or pseudo parameter could be anything and
+//! is undecided; a `Ref` to any other declared resource names that resource and therefore not
+//! this principal (key).
+
+use super::conditions::{self, Resolved};
+use super::wildcard::{self, Pattern};
+use super::{AccessPath, KeyCtx, PrincipalCtx, RoleCtx, Tri};
+use crate::analysis::result::PrincipalKind;
+use crate::model::{PrincipalType, Principals, Reference, VStr, Val};
+
+/// The resource a request targets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target<'s> {
+    /// A KMS key.
+    Key(&'s KeyCtx<'s>),
+    /// An IAM role (assume-role decisions).
+    Role(&'s RoleCtx<'s>),
+}
+
+impl<'s> Target<'s> {
+    pub(crate) fn arn(self) -> Option<&'s str> {
+        match self {
+            Target::Key(k) => k.arn,
+            Target::Role(r) => r.arn,
+        }
+    }
+
+    pub(crate) fn id(self) -> Option<&'s str> {
+        match self {
+            Target::Key(k) => k.id,
+            Target::Role(r) => r.id,
+        }
+    }
+
+    pub(crate) fn account(self) -> Option<&'s str> {
+        match self {
+            Target::Key(k) => k.account,
+            Target::Role(r) => r.account,
+        }
+    }
+}
+
+/// One request: who, what, on which resource, by which path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Req<'s> {
+    /// The action, e.g. `kms:Decrypt`.
+    pub action: &'s str,
+    /// The caller.
+    pub principal: &'s PrincipalCtx<'s>,
+    /// The resource.
+    pub target: Target<'s>,
+    /// The access path.
+    pub path: &'s AccessPath<'s>,
+}
+
+/// How a `Ref` relates to an input id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefKind {
+    /// The reference names the id itself.
+    Same,
+    /// The reference names the resource without its instance key (`count`/`for_each`), or
+    /// something whose value the input does not decide.
+    Opaque,
+    /// The reference names another declared resource.
+    Other,
+}
+
+/// Classifies references against `id`.
+pub(crate) fn ref_kind(refs: &[Reference], id: Option<&str>) -> RefKind {
+    let mut kind = RefKind::Other;
+    if refs.is_empty() {
+        return RefKind::Opaque;
+    }
+    for r in refs {
+        if let Some(id) = id {
+            if r.target == id {
+                return RefKind::Same;
+            }
+            if id.len() > r.target.len()
+                && id.starts_with(r.target.as_str())
+                && id.as_bytes()[r.target.len()] == b'['
+            {
+                kind = RefKind::Opaque;
+            }
+        }
+        if is_opaque_ref(r) {
+            kind = RefKind::Opaque;
+        }
+    }
+    kind
+}
+
+/// References whose value the input does not pin to one declared resource.
+fn is_opaque_ref(r: &Reference) -> bool {
+    let t = r.target.as_str();
+    if t.starts_with("data.")
+        || t.contains(".data.")
+        || t.starts_with("var.")
+        || t.starts_with("local.")
+        || t.starts_with("AWS::")
+        || r.attribute
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("account_id"))
+    {
+        return true;
+    }
+    // `module.NAME` (an output) rather than `module.NAME.TYPE.NAME` (a resource in it).
+    if let Some(rest) = t.strip_prefix("module.") {
+        let segments = rest.split('.').count();
+        return segments < 3;
+    }
+    false
+}
+
+/// Parts of an ARN: partition, service, region, account, resource.
+pub(crate) struct Arn<'a> {
+    pub service: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+pub(crate) fn parse_arn(s: &str) -> Option<Arn<'_>> {
+    let mut it = s.splitn(6, ':');
+    let (arn, _partition, service, _region, account, resource) = (
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    );
+    if arn != "arn" {
+        return None;
+    }
+    Some(Arn {
+        service,
+        account,
+        resource,
+    })
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account an `AWS` principal value names as a whole (`111122223333`,
+/// `arn:aws:iam::111122223333:root`).
+pub(crate) fn account_principal(s: &str) -> Option<&str> {
+    if is_account_id(s) {
+        return Some(s);
+    }
+    let arn = parse_arn(s)?;
+    (arn.service == "iam" && arn.resource == "root").then_some(arn.account)
+}
+
+/// How a `Principal` element matches the requesting principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PMatch {
+    /// Names the principal itself, in a way boundaries do not limit (user ARN, session ARN,
+    /// service, federated provider).
+    pub direct_free: Tri,
+    /// Names the principal by role ARN (limited by the role's permissions boundary).
+    pub direct_role: Tri,
+    /// Names the principal's account (delegation to its IAM).
+    pub account: Tri,
+    /// Everyone (`*`).
+    pub everyone: Tri,
+}
+
+impl PMatch {
+    pub(crate) const NONE: PMatch = PMatch {
+        direct_free: Tri::False,
+        direct_role: Tri::False,
+        account: Tri::False,
+        everyone: Tri::False,
+    };
+
+    fn or(self, o: PMatch) -> PMatch {
+        PMatch {
+            direct_free: self.direct_free.or(o.direct_free),
+            direct_role: self.direct_role.or(o.direct_role),
+            account: self.account.or(o.account),
+            everyone: self.everyone.or(o.everyone),
+        }
+    }
+
+    /// Any way of matching.
+    pub(crate) fn any(self) -> Tri {
+        self.direct_free
+            .or(self.direct_role)
+            .or(self.account)
+            .or(self.everyone)
+    }
+
+    const fn everyone(t: Tri) -> PMatch {
+        PMatch {
+            direct_free: Tri::False,
+            direct_role: Tri::False,
+            account: Tri::False,
+            everyone: t,
+        }
+    }
+}
+
+/// Matches a `Principal` element (or the inside of a `NotPrincipal`).
+pub(crate) fn match_principals(ps: &Principals, p: &PrincipalCtx<'_>) -> PMatch {
+    match ps {
+        Principals::Any => PMatch::everyone(Tri::True),
+        Principals::Map(entries) => entries
+            .iter()
+            .fold(PMatch::NONE, |m, (ty, v)| m.or(match_entry(ty, v, p))),
+    }
+}
+
+/// Matches `NotPrincipal`: everyone except the listed principals.
+pub(crate) fn match_not_principals(ps: &Principals, p: &PrincipalCtx<'_>) -> PMatch {
+    PMatch::everyone(!match_principals(ps, p).any())
+}
+
+fn direct(p: &PrincipalCtx<'_>, t: Tri, by_role_arn: bool) -> PMatch {
+    let mut m = PMatch::NONE;
+    if by_role_arn && p.kind == PrincipalKind::Role {
+        m.direct_role = t;
+    } else {
+        m.direct_free = t;
+    }
+    m
+}
+
+fn match_entry(ty: &PrincipalType, v: &VStr, p: &PrincipalCtx<'_>) -> PMatch {
+    match ty {
+        PrincipalType::Aws => match v {
+            Val::Known(s) => match_aws(s, p),
+            Val::Unknown => undecided_any(p),
+            Val::Ref(refs) => match ref_kind(refs, p.id) {
+                RefKind::Same => direct(p, Tri::True, true),
+                RefKind::Opaque => undecided_any(p),
+                RefKind::Other => PMatch::NONE,
+            },
+        },
+        PrincipalType::Service => named_kind(v, p, PrincipalKind::Service),
+        PrincipalType::Federated => named_kind(v, p, PrincipalKind::Federated),
+        PrincipalType::CanonicalUser | PrincipalType::Other(_) => PMatch::NONE,
+    }
+}
+
+/// A principal value the input does not decide: it could be this principal, its account or
+/// `*`.
+fn undecided_any(p: &PrincipalCtx<'_>) -> PMatch {
+    let mut m = PMatch::everyone(Tri::Undecided);
+    m.account = Tri::Undecided;
+    if !matches!(p.kind, PrincipalKind::Account | PrincipalKind::Public) {
+        m.direct_free = Tri::Undecided;
+    }
+    m
+}
+
+fn named_kind(v: &VStr, p: &PrincipalCtx<'_>, kind: PrincipalKind) -> PMatch {
+    if p.kind != kind {
+        return PMatch::NONE;
+    }
+    let t = match v {
+        Val::Known(s) => match p.arn {
+            Some(a) => Tri::from_bool(a.eq_ignore_ascii_case(s)),
+            None => Tri::Undecided,
+        },
+        Val::Unknown => Tri::Undecided,
+        Val::Ref(refs) => match ref_kind(refs, p.id) {
+            RefKind::Same => Tri::True,
+            RefKind::Opaque => Tri::Undecided,
+            RefKind::Other => Tri::False,
+        },
+    };
+    direct(p, t, false)
+}
+
+/// `Known` `AWS` principal values.
+fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
+    if s == "*" {
+        return PMatch::everyone(Tri::True);
+    }
+    if is_account_id(s) || s.ends_with(":root") {
+        if let Some(acct) = account_principal(s) {
+            let t = match p.kind {
+                PrincipalKind::Role
+                | PrincipalKind::User
+                | PrincipalKind::Account
+                | PrincipalKind::Unknown => match p.account {
+                    Some(pa) => Tri::from_bool(pa == acct),
+                    None => Tri::Undecided,
+                },
+                PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => {
+                    Tri::False
+                }
+            };
+            let mut m = PMatch::NONE;
+            m.account = t;
+            return m;
+        }
+    }
+    // Specific principals never stand for a whole account or for everyone.
+    if matches!(
+        p.kind,
+        PrincipalKind::Account
+            | PrincipalKind::Public
+            | PrincipalKind::Service
+            | PrincipalKind::Federated
+    ) {
+        return PMatch::NONE;
+    }
+    let is_role_arn = s.contains(":role/");
+    if let Some(pa) = p.arn {
+        // Fast path: the common case compares two known ARNs.
+        if pa.eq_ignore_ascii_case(s) {
+            return direct(p, Tri::True, is_role_arn);
+        }
+        if !s.contains(":assumed-role/") {
+            return PMatch::NONE;
+        }
+    }
+    let Some(arn) = parse_arn(s) else {
+        // Unique ids of deleted principals (AROA…/AIDA…) and malformed values match nothing
+        // but an identical ARN.
+        return PMatch::NONE;
+    };
+    let same_account = match p.account {
+        Some(pa) => Tri::from_bool(pa == arn.account),
+        None => Tri::Undecided,
+    };
+    match (arn.service, arn.resource.split_once('/')) {
+        ("iam", Some(("role" | "user", _))) => {
+            // The principal's ARN is unknown: only its account can decide.
+            direct(p, same_account.and(Tri::Undecided), is_role_arn)
+        }
+        ("sts", Some(("assumed-role", rest))) => {
+            // One session of a role: reachable when the session name is chosen accordingly
+            // (decided at run time); session ARNs are not limited by boundaries.
+            let role_name = rest.split('/').next().unwrap_or("");
+            let t = if p.kind == PrincipalKind::Role || p.kind == PrincipalKind::Unknown {
+                match p.arn.and_then(|a| a.rsplit('/').next()) {
+                    Some(name) => same_account
+                        .and(Tri::from_bool(name == role_name))
+                        .and(Tri::Undecided),
+                    None => same_account.and(Tri::Undecided),
+                }
+            } else {
+                Tri::False
+            };
+            direct(p, t, false)
+        }
+        _ => PMatch::NONE,
+    }
+}
+
+/// Which matching a resource list gets: spanning `*` over-approximates (Allow), non-spanning
+/// under-approximates (Deny).
+pub(crate) fn match_resource_list(values: &[VStr], req: &Req<'_>, span: bool, vars: bool) -> Tri {
+    let mut best = Tri::False;
+    for v in values {
+        best = best.or(match_resource(v, req, span, vars));
+        if best == Tri::True {
+            break;
+        }
+    }
+    best
+}
+
+fn match_resource(v: &VStr, req: &Req<'_>, span: bool, vars: bool) -> Tri {
+    let target = req.target;
+    match v {
+        Val::Unknown => Tri::Undecided,
+        Val::Ref(refs) => match ref_kind(refs, target.id()) {
+            RefKind::Same => Tri::True,
+            RefKind::Opaque => Tri::Undecided,
+            RefKind::Other => Tri::False,
+        },
+        Val::Known(s) => {
+            if s == "*" {
+                return Tri::True;
+            }
+            match conditions::resolve_pattern(s, req, vars) {
+                Resolved::Text(pat) => match_arn_pattern(pat, target, span),
+                Resolved::Owned(bytes, lit) => {
+                    match_arn_pattern(Pattern::masked(&bytes, &lit), target, span)
+                }
+                Resolved::NoMatch => Tri::False,
+                Resolved::Undecided => Tri::Undecided,
+            }
+        }
+    }
+}
+
+fn match_arn_pattern(pat: Pattern<'_>, target: Target<'_>, span: bool) -> Tri {
+    if let Some(arn) = target.arn() {
+        return Tri::from_bool(pat.matches(arn, false, span));
+    }
+    // ARN unknown until apply: decide what the known components decide.
+    let Ok(text) = std::str::from_utf8(pat.bytes()) else {
+        return Tri::Undecided;
+    };
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let (service, resource_kind) = match target {
+        Target::Key(_) => ("kms", "key/"),
+        Target::Role(_) => ("iam", "role/"),
+    };
+    if parts.len() >= 3 && !wildcard::has_wildcard(parts[2]) && parts[2] != service {
+        return Tri::False;
+    }
+    if parts.len() < 6 {
+        return Tri::Undecided;
+    }
+    let mut t = Tri::True;
+    if let Target::Key(k) = target {
+        if let Some(region) = k.region {
+            t = t.and(Tri::from_bool(wildcard::matches(
+                parts[3], region, false, true,
+            )));
+        } else if parts[3] != "*" {
+            t = t.and(Tri::Undecided);
+        }
+    }
+    if let Some(acct) = target.account() {
+        t = t.and(Tri::from_bool(wildcard::matches(
+            parts[4], acct, false, true,
+        )));
+    } else if parts[4] != "*" {
+        t = t.and(Tri::Undecided);
+    }
+    let res = parts[5];
+    let res_t = if res == "*"
+        || (res.len() == resource_kind.len() + 1
+            && res.starts_with(resource_kind)
+            && res.ends_with('*'))
+    {
+        Tri::True
+    } else if res.starts_with(resource_kind) || res.starts_with('*') || res.starts_with('?') {
+        Tri::Undecided
+    } else {
+        Tri::False
+    };
+    t.and(res_t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(target: &str, attr: Option<&str>) -> Reference {
+        Reference::new(target, attr)
+    }
+
+    #[test]
+    fn reference_kinds() {
+        let id = Some("aws_iam_role.app");
+        assert_eq!(
+            ref_kind(&[r("aws_iam_role.app", Some("arn"))], id),
+            RefKind::Same
+        );
+        assert_eq!(
+            ref_kind(&[r("aws_iam_role.other", Some("arn"))], id),
+            RefKind::Other
+        );
+        assert_eq!(
+            ref_kind(&[r("data.aws_iam_role.x", Some("arn"))], id),
+            RefKind::Opaque
+        );
+        assert_eq!(ref_kind(&[r("var.reader_arn", None)], id), RefKind::Opaque);
+        assert_eq!(
+            ref_kind(&[r("module.iam", Some("role_arn"))], id),
+            RefKind::Opaque
+        );
+        assert_eq!(
+            ref_kind(
+                &[r("aws_iam_role.r", Some("arn"))],
+                Some("aws_iam_role.r[\"a\"]")
+            ),
+            RefKind::Opaque
+        );
+    }
+
+    #[test]
+    fn account_principals() {
+        assert_eq!(account_principal("111122223333"), Some("111122223333"));
+        assert_eq!(
+            account_principal("arn:aws:iam::111122223333:root"),
+            Some("111122223333")
+        );
+        assert_eq!(account_principal("arn:aws:iam::111122223333:role/x"), None);
+    }
+}

@@ -1,0 +1,180 @@
+//! Benchmarks for keyreach: `keyreach-bench ingest --resources 10000` generates a synthetic
+//! plan (untimed) and times its ingestion, printing elapsed time and peak memory.
+//!
+//! Build in release mode for meaningful figures:
+//! `cargo run --release --bin keyreach-bench -- ingest --resources 10000`.
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use keyreach::parse::{tf_plan, LoadOptions};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// keyreach benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "keyreach-bench", about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a synthetic Terraform plan and time its ingestion into the resource model.
+    Ingest(IngestArgs),
+    /// Time the full `analyze` (read, parse, link, evaluate, propagate, rules, render JSON)
+    /// of a plan file written by `ingest --write`. Run it in its own process so the peak
+    /// memory figure is the analysis alone.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// The plan file.
+    #[arg(long, value_name = "FILE")]
+    plan: PathBuf,
+    /// Analyse this many times and report each run.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+#[derive(Debug, Args)]
+struct IngestArgs {
+    /// Approximate number of resources in the generated plan (18 per data domain).
+    #[arg(long, default_value_t = 10_000)]
+    resources: usize,
+    /// Ingest this plan file instead of generating one.
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Also write the generated plan to this file.
+    #[arg(long, value_name = "FILE")]
+    write: Option<PathBuf>,
+    /// Parse this many times and report each run.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let result = match Cli::parse().command {
+        Command::Ingest(args) => ingest(&args),
+        Command::Analyze(args) => analyze(&args),
+    };
+    match result {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
+    let (display, text) = match &args.plan {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        ),
+        None => {
+            let domains = keyreach::synth::domains_for(args.resources);
+            let started = Instant::now();
+            let text = keyreach::synth::plan(domains);
+            eprintln!(
+                "generated {domains} domains, {} bytes in {:.3} s",
+                text.len(),
+                started.elapsed().as_secs_f64()
+            );
+            ("synthetic-plan.json".to_owned(), text)
+        }
+    };
+    if let Some(w) = &args.write {
+        std::fs::write(w, &text).with_context(|| format!("writing {}", w.display()))?;
+    }
+    let rss_before = peak_rss_kib();
+    let mut out = std::io::stdout().lock();
+    for run in 0..args.repeat.max(1) {
+        let cpu_before = thread_cpu_ns();
+        let started = Instant::now();
+        let parsed = tf_plan::parse(&display, &text, &LoadOptions::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let elapsed = started.elapsed();
+        let cpu = match (cpu_before, thread_cpu_ns()) {
+            (Some(a), Some(b)) => format!(", cpu {:.3} s", b.saturating_sub(a) as f64 / 1e9),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "run {}: {} resources, {} prior, parsed in {:.3} s{cpu}",
+            run + 1,
+            parsed.resources.len(),
+            parsed.prior.len(),
+            elapsed.as_secs_f64()
+        )?;
+    }
+    match (rss_before, peak_rss_kib()) {
+        (Some(before), Some(after)) => writeln!(
+            out,
+            "peak RSS: {:.1} MiB (after generating: {:.1} MiB; plan text {:.1} MiB)",
+            after as f64 / 1024.0,
+            before as f64 / 1024.0,
+            text.len() as f64 / 1024.0 / 1024.0
+        )?,
+        _ => writeln!(out, "peak RSS: not available on this platform")?,
+    }
+    Ok(())
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let opts = LoadOptions {
+        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        ..LoadOptions::default()
+    };
+    for run in 0..args.repeat.max(1) {
+        let started = Instant::now();
+        let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
+        anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
+        let parsed = started.elapsed();
+        let report = keyreach::analysis::analyze(&estate);
+        let mut sink = std::io::sink();
+        keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
+        let total = started.elapsed();
+        let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
+        writeln!(
+            out,
+            "run {}: {} resources, {} domains, {} access entries; read+parse {:.3} s, total {:.3} s",
+            run + 1,
+            estate.resources.len(),
+            report.domains.len(),
+            entries,
+            parsed.as_secs_f64(),
+            total.as_secs_f64()
+        )?;
+    }
+    match peak_rss_kib() {
+        Some(kib) => writeln!(out, "peak RSS: {:.1} MiB", kib as f64 / 1024.0)?,
+        None => writeln!(out, "peak RSS: not available on this platform")?,
+    }
+    Ok(())
+}
+
+/// CPU time of this thread (`/proc/thread-self/schedstat`), in nanoseconds: wall time
+/// overstates the work on a loaded machine.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// Peak resident set size (`VmHWM` of /proc/self/status), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
