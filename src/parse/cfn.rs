@@ -2,8 +2,9 @@
 //!
 //! All templates of one command line are read as one estate, in five steps:
 //! 1. [`load`] parses each file (YAML short-form tags into long forms, merge keys, bounded
-//!    aliases and depth) and [`position`] maps JSON pointers to lines; [`sam`] expands the
-//!    serverless types into what the SAM translator generates.
+//!    aliases and depth) and [`position`] maps JSON pointers to lines; [`foreach`] expands
+//!    `Fn::ForEach` loops and [`sam`] the serverless types into what the SAM translator
+//!    generates.
 //! 2. [`stacks`] makes stack instances: top-level templates, and templates nested through an
 //!    `AWS::CloudFormation::Stack` whose `TemplateURL` names another given file.
 //! 3. Instances under a `Stack` resource whose condition is false are left out, then ids are
@@ -24,6 +25,7 @@
 mod attrs;
 mod conditions;
 mod fasthash;
+mod foreach;
 mod load;
 mod params;
 mod policy;
@@ -58,7 +60,7 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
 
     let mut templates = Vec::new();
     for f in files {
-        match load_template(f, &mut errors, &mut notes) {
+        match load_template(f, &cli, &mut errors, &mut notes) {
             Some(t) => templates.push(t),
             None => continue,
         }
@@ -222,6 +224,7 @@ fn at_pointer(display: &str, index: &PosIndex, pointer: &str, message: String) -
 
 fn load_template(
     f: &SourceFile,
+    cli: &BTreeMap<String, String>,
     errors: &mut Vec<InputError>,
     notes: &mut Vec<Note>,
 ) -> Option<Template> {
@@ -264,6 +267,16 @@ fn load_template(
             })
         });
     let mut pointer_alias = BTreeMap::new();
+    if foreach::has_loops(&root) {
+        let x = foreach::expand(&mut root, cli);
+        if !x.errors.is_empty() {
+            let full = PosIndex::build_full(&f.text);
+            for (p, m) in x.errors {
+                errors.push(at_pointer(&f.display, &full, &p, m));
+            }
+        }
+        pointer_alias.extend(x.pointer_alias);
+    }
     if sam::uses_sam(&root) || serverless_types {
         let x = sam::expand(&mut root);
         if !x.errors.is_empty() {
@@ -283,7 +296,7 @@ fn load_template(
                 message: m,
             });
         }
-        pointer_alias = x.pointer_alias;
+        pointer_alias.extend(x.pointer_alias);
     }
     transform_notes(&f.display, &root, notes);
     let file_name = Path::new(&f.display)
@@ -456,15 +469,7 @@ fn map_instance(ctx: &Ctx, inst: usize, parsed: &mut Parsed) {
     };
     for (logical, raw) in resources {
         let ptr = format!("/Resources/{}", pointer_token(logical));
-        if logical.starts_with("Fn::ForEach::") {
-            ctx.error(
-                inst,
-                &ptr,
-                "Fn::ForEach (AWS::LanguageExtensions) is not supported; the resources it \
-                 declares are not analysed",
-            );
-            continue;
-        }
+
         let Some(ty) = raw.get("Type").and_then(Value::as_str) else {
             ctx.error(inst, &ptr, "a resource needs a `Type`");
             continue;
