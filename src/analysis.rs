@@ -51,7 +51,17 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
             .iter()
             .map(|(p, acc)| {
                 let pr = &universe.principals[*p];
-                entry(&pr.name, pr.arn.clone(), pr.kind, acc)
+                // The contract has no group kind: a group stands for its future members.
+                let kind = if pr.group {
+                    PrincipalKind::Unknown
+                } else {
+                    pr.kind
+                };
+                let mut e = entry(&pr.name, pr.arn.clone(), kind, acc);
+                if pr.group {
+                    e.via.insert(0, format!("members of group {}", pr.name));
+                }
+                e
             })
             .collect();
         for m in &plan.other_keys {

@@ -87,26 +87,28 @@ pub fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
 pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
-        // Only the top-level keys matter: values are skipped without being built, so
-        // detecting a large plan costs a fraction of parsing it.
-        match serde_json::from_str::<TopLevelKeys>(trimmed) {
-            Ok(top) => {
-                if top.format_version.is_some()
-                    && (top.planned_values.is_some()
-                        || top.resource_changes.is_some()
-                        || top.terraform_version.is_some()
-                        || top.prior_state.is_some()
-                        || top.configuration.is_some())
+        // Peek at top-level keys without building the tree: the values are checked for
+        // syntax but not kept (the parser builds them once, later).
+        match serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(
+            trimmed,
+        ) {
+            Ok(map) => {
+                if map.contains_key("format_version")
+                    && (map.contains_key("planned_values")
+                        || map.contains_key("resource_changes")
+                        || map.contains_key("terraform_version")
+                        || map.contains_key("prior_state")
+                        || map.contains_key("configuration"))
                 {
                     return Ok(InputKind::Tfplan);
                 }
-                if top.resources.is_some()
-                    || top.template_version.is_some()
-                    || top.transform.is_some()
+                if map.contains_key("Resources")
+                    || map.contains_key("AWSTemplateFormatVersion")
+                    || map.contains_key("Transform")
                 {
                     return Ok(InputKind::Cfn);
                 }
-                if top.resource.is_some() || top.module.is_some() {
+                if map.contains_key("resource") || map.contains_key("module") {
                     return Ok(InputKind::Hcl);
                 }
                 return Err(not_an_input(display, "a JSON document"));
@@ -150,25 +152,6 @@ pub fn detect_kind(display: &str, text: &str) -> Result<InputKind, InputError> {
         return Ok(InputKind::Hcl);
     }
     Err(not_an_input(display, "this file"))
-}
-
-/// The top-level keys that tell the input kinds apart; every value is skipped unbuilt.
-#[derive(serde::Deserialize)]
-struct TopLevelKeys {
-    format_version: Option<serde::de::IgnoredAny>,
-    planned_values: Option<serde::de::IgnoredAny>,
-    resource_changes: Option<serde::de::IgnoredAny>,
-    terraform_version: Option<serde::de::IgnoredAny>,
-    prior_state: Option<serde::de::IgnoredAny>,
-    configuration: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "Resources")]
-    resources: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "AWSTemplateFormatVersion")]
-    template_version: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "Transform")]
-    transform: Option<serde::de::IgnoredAny>,
-    resource: Option<serde::de::IgnoredAny>,
-    module: Option<serde::de::IgnoredAny>,
 }
 
 fn not_an_input(display: &str, what: &str) -> InputError {

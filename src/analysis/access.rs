@@ -14,6 +14,9 @@ use super::link::{DocState, Links};
 use super::principals::{arn_account_any, org_policies, Universe};
 use super::result::{Capability, PrincipalKind};
 use crate::model::{Estate, Kind, KmsKey, OrgPolicyType, PolicyDocument, Principals, Val};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Actions that give `read`.
@@ -145,12 +148,39 @@ type GrantData = (
     bool,
 );
 
-/// An assume-role edge, stored on the role: who can become it.
+/// An assume-role edge `caller -> role`: the caller can become the role.
 #[derive(Debug, Clone)]
 struct Edge {
-    caller: usize,
     cap: Capability,
     evidence: Vec<String>,
+}
+
+/// The role-assumption graph: one node per principal of the universe (node index =
+/// principal index), one edge per caller that can become a role.
+struct AssumeGraph {
+    graph: DiGraph<usize, Edge>,
+}
+
+impl AssumeGraph {
+    fn new(principals: usize) -> Self {
+        let mut graph = DiGraph::with_capacity(principals, principals);
+        for p in 0..principals {
+            graph.add_node(p);
+        }
+        Self { graph }
+    }
+
+    fn add(&mut self, caller: usize, role: usize, edge: Edge) {
+        self.graph
+            .add_edge(NodeIndex::new(caller), NodeIndex::new(role), edge);
+    }
+
+    /// Who can become `role`, and how.
+    fn callers(&self, role: usize) -> impl Iterator<Item = (usize, &Edge)> + '_ {
+        self.graph
+            .edges_directed(NodeIndex::new(role), Direction::Incoming)
+            .map(|e| (e.source().index(), e.weight()))
+    }
 }
 
 /// The engine state shared by every key.
@@ -369,8 +399,8 @@ impl<'e> Engine<'e> {
     }
 
     /// Computes the reverse assume-role edges once.
-    fn edges(&self, ctxs: &[PrincipalCtx<'_>], ectx: &EvalContext<'_>) -> Vec<Vec<Edge>> {
-        let mut rev: Vec<Vec<Edge>> = vec![Vec::new(); self.universe.principals.len()];
+    fn edges(&self, ctxs: &[PrincipalCtx<'_>], ectx: &EvalContext<'_>) -> AssumeGraph {
+        let mut rev = AssumeGraph::new(self.universe.principals.len());
         for (&role_p, cands) in &self.trust_candidates {
             let Some(ri) = self.universe.principals[role_p].resource else {
                 continue;
@@ -400,11 +430,14 @@ impl<'e> Engine<'e> {
             for &c in cands {
                 let d = eval::decide_assume(&ctxs[c], &rctx, ectx);
                 if d.capability != Capability::No {
-                    rev[role_p].push(Edge {
-                        caller: c,
-                        cap: d.capability,
-                        evidence: d.evidence,
-                    });
+                    rev.add(
+                        c,
+                        role_p,
+                        Edge {
+                            cap: d.capability,
+                            evidence: d.evidence,
+                        },
+                    );
                 }
             }
         }
@@ -764,7 +797,70 @@ fn evaluate(
             acc.via[ci] = best.evidence;
         }
     }
+    service_grants(p, key, via, ectx, &mut acc, &mut class_best);
     acc
+}
+
+/// A principal allowed `kms:CreateGrant` only for grants an integrated AWS service creates
+/// for a resource (`kms:GrantIsForAWSResource`) cannot decrypt directly, but can have the
+/// service (EBS, RDS, ...) create grants on the key for resources it controls and read the
+/// data through them: read and write are then at least conditional (kms-semantics §6, §8.3
+/// "grant" path).
+fn service_grants(
+    p: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    via: &[ViaPath],
+    ectx: &EvalContext<'_>,
+    acc: &mut Acc,
+    class_best: &mut [Capability; 3],
+) {
+    if class_best[Class::Read as usize] != Capability::No
+        && class_best[Class::Write as usize] != Capability::No
+    {
+        return;
+    }
+    // CreateGrant allowed on direct calls is an arbitrary grant: an escalation the admin
+    // capability (and its finding) already reports.
+    let create_grant = all_actions().position(|(a, _)| a == "CreateGrant");
+    if create_grant.is_some_and(|i| acc.caps[i] != Capability::No) {
+        return;
+    }
+    let region = key.region.unwrap_or("us-east-1");
+    let ec2 = format!("ec2.{region}.amazonaws.com");
+    let mut services: Vec<&str> = via.iter().map(|v| v.value.as_str()).collect();
+    if !services.contains(&ec2.as_str()) && !via.is_empty() {
+        services.push(&ec2);
+    }
+    for svc in services {
+        let d = eval::decide(
+            "kms:CreateGrant",
+            p,
+            key,
+            &AccessPath {
+                via_service: Some(svc),
+            },
+            ectx,
+        );
+        if d.capability == Capability::No {
+            continue;
+        }
+        let service = svc.split('.').next().unwrap_or(svc);
+        let mut evidence = d.evidence;
+        evidence.push(format!(
+            "can have {service} create grants on the key for resources it controls (kms:GrantIsForAWSResource)"
+        ));
+        for (i, (action, class)) in all_actions().enumerate() {
+            let bump = matches!(action, "Decrypt" | "GenerateDataKeyWithoutPlaintext")
+                && class_best[class as usize] == Capability::No
+                && action_applies(action, key, key.multi_region);
+            if bump {
+                acc.caps[i] = Capability::Conditional;
+                class_best[class as usize] = Capability::Conditional;
+                acc.via[class as usize].clone_from(&evidence);
+            }
+        }
+        return;
+    }
 }
 
 /// Whether an action can succeed at all on a key of this spec, usage, origin and region
@@ -806,21 +902,21 @@ fn action_applies(action: &str, key: &KeyCtx<'_>, multi_region: bool) -> bool {
 /// edges times actions. Cycles are fine.
 fn propagate(
     mut acc: BTreeMap<usize, Acc>,
-    rev: &[Vec<Edge>],
+    rev: &AssumeGraph,
     universe: &Universe<'_>,
 ) -> BTreeMap<usize, Acc> {
     let mut queue: VecDeque<usize> = acc.keys().copied().collect();
     while let Some(r) = queue.pop_front() {
-        let Some(edges) = rev.get(r) else { continue };
-        if edges.is_empty() {
+        let mut callers = rev.callers(r).peekable();
+        if callers.peek().is_none() {
             continue;
         }
         let Some(role_acc) = acc.get(&r).cloned() else {
             continue;
         };
         let role_name = &universe.principals[r].name;
-        for e in edges {
-            if e.caller == r {
+        for (caller, e) in callers {
+            if caller == r {
                 continue;
             }
             let mut through = role_acc.clone();
@@ -842,9 +938,9 @@ fn propagate(
                 chain.append(v);
                 *v = chain;
             }
-            let entry = acc.entry(e.caller).or_insert_with(Acc::new);
+            let entry = acc.entry(caller).or_insert_with(Acc::new);
             if entry.join(&through) {
-                queue.push_back(e.caller);
+                queue.push_back(caller);
             }
         }
     }

@@ -33,6 +33,9 @@ pub struct Principal {
     pub arn: Option<String>,
     /// Account, when known.
     pub account: Option<String>,
+    /// True for an IAM group, evaluated as a member who has only the group's policies: a
+    /// group is not a principal, but whoever is added to it (in the input or outside it) is.
+    pub group: bool,
 }
 
 /// Identity side of a principal.
@@ -132,8 +135,10 @@ impl<'a> Universe<'a> {
                     PrincipalKind::User,
                     u.known_or_built(x.arn.as_ref(), x.name.as_ref(), "user", x.path.as_deref()),
                 ),
+                Kind::Group(_) => (PrincipalKind::User, None),
                 _ => continue,
             };
+            let group = matches!(r.kind, Kind::Group(_));
             let account = arn
                 .as_deref()
                 .and_then(arn_account_any)
@@ -146,6 +151,7 @@ impl<'a> Universe<'a> {
                     resource: Some(i),
                     arn,
                     account: Some(account),
+                    group,
                 },
                 identity,
             );
@@ -217,6 +223,7 @@ impl<'a> Universe<'a> {
                 resource: None,
                 arn: Some(name),
                 account: Some(account.to_owned()),
+                group: false,
             },
             identity,
         )
@@ -262,6 +269,7 @@ impl<'a> Universe<'a> {
                 resource: None,
                 arn: None,
                 account: None,
+                group: false,
             },
             Identity {
                 incomplete: true,
@@ -351,6 +359,7 @@ impl<'a> Universe<'a> {
                 resource: None,
                 arn,
                 account: account.map(str::to_owned),
+                group: false,
             },
             Identity {
                 incomplete: true,

@@ -140,18 +140,27 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
         anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
         let parsed = started.elapsed();
-        let report = keyreach::analysis::analyze(&estate);
+        let mut report = keyreach::analysis::analyze(&estate);
+        let today =
+            keyreach::config::date::Date::parse("2026-01-01").map_err(anyhow::Error::msg)?;
+        report.findings = keyreach::rules::check(
+            &estate,
+            &report,
+            &keyreach::config::Config::default(),
+            today,
+        );
         let mut sink = std::io::sink();
         keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
         let total = started.elapsed();
         let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
         writeln!(
             out,
-            "run {}: {} resources, {} domains, {} access entries; read+parse {:.3} s, total {:.3} s",
+            "run {}: {} resources, {} domains, {} access entries, {} findings; read+parse {:.3} s, total {:.3} s",
             run + 1,
             estate.resources.len(),
             report.domains.len(),
             entries,
+            report.findings.len(),
             parsed.as_secs_f64(),
             total.as_secs_f64()
         )?;
@@ -178,3 +187,6 @@ fn peak_rss_kib() -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -89,6 +89,30 @@ pub struct Resource {
     pub tags: Tags,
     /// What keyreach understood.
     pub kind: Kind,
+    /// Values a plan left unknown that were filled from Terraform source (`keyreach analyze
+    /// plan.json ./infra`); evidence built on them says `(from source <file>:<line>)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from_source: Vec<SourceFill>,
+}
+
+/// One value of a plan resource taken from the Terraform source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceFill {
+    /// The attribute filled (`policy`, `assume_role_policy`, `kms_key_id`, ...).
+    pub attribute: String,
+    /// Where the source declares it.
+    pub location: Location,
+}
+
+impl SourceFill {
+    /// `(from source main.tf:12)`.
+    #[must_use]
+    pub fn evidence(&self) -> String {
+        match self.location.line {
+            Some(l) => format!("(from source {}:{l})", self.location.file),
+            None => format!("(from source {})", self.location.file),
+        }
+    }
 }
 
 impl Resource {
@@ -108,6 +132,7 @@ impl Resource {
             change: Change::Declared,
             tags: Val::Known(BTreeMap::new()),
             kind,
+            from_source: Vec::new(),
         }
     }
 }

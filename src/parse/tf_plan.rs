@@ -340,6 +340,7 @@ fn map_entry(
         change: e.change,
         tags: tags.clone(),
         kind,
+        from_source: Vec::new(),
     };
     if e.addr.data {
         let kind = if e.type_name == "aws_iam_policy_document" {

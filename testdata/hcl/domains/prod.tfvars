@@ -1,0 +1,1 @@
+audit_bucket_name = "audit-logs-prod"

@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.3"
+}
+
+provider "aws" {
+  region = "eu-west-1"
+
+  default_tags {
+    tags = {
+      ManagedBy = "terraform"
+      Team      = var.team
+    }
+  }
+}
