@@ -1081,3 +1081,33 @@ fn properties_not_known_never_read_as_defaults() {
     assert_eq!(res(&e, "MacroBucket").tags, Val::Unknown);
     assert!(e.notes.iter().any(|n| n.message.contains("Fn::Transform")));
 }
+
+#[test]
+fn foreach_loops_expand() {
+    let e = load_ok(&["foreach.yaml"], &opts());
+    for (id, domain) in [("Bucketorders", "orders"), ("Bucketpayments", "payments")] {
+        let r = res(&e, id);
+        assert_eq!(encryption(r), &Encryption::Kms(rf("DataKey", Some("Arn"))));
+        let Kind::DataStore(s) = &r.kind else {
+            panic!()
+        };
+        assert_eq!(s.name, Some(known(&format!("data-{domain}"))));
+        assert_eq!(
+            r.tags
+                .known()
+                .and_then(|t| t.get("DataDomain"))
+                .map(String::as_str),
+            Some(domain)
+        );
+        assert_eq!(
+            r.location.line,
+            Some(line_of("foreach.yaml", "- Bucket${Domain}:"))
+        );
+    }
+    let o = LoadOptions {
+        parameters: vec![("Domains".into(), "ledger".into())],
+        ..LoadOptions::default()
+    };
+    let e = load_ok(&["foreach.yaml"], &o);
+    assert!(ids_contains(&e, "Bucketledger") && !ids_contains(&e, "Bucketorders"));
+}

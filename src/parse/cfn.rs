@@ -2,8 +2,9 @@
 //!
 //! All templates of one command line are read as one estate, in five steps:
 //! 1. [`load`] parses each file (YAML short-form tags into long forms, merge keys, bounded
-//!    aliases and depth) and [`position`] maps JSON pointers to lines; [`sam`] expands the
-//!    serverless types into what the SAM translator generates.
+//!    aliases and depth) and [`position`] maps JSON pointers to lines; [`foreach`] expands
+//!    `Fn::ForEach` loops and [`sam`] the serverless types into what the SAM translator
+//!    generates.
 //! 2. [`stacks`] makes stack instances: top-level templates, and templates nested through an
 //!    `AWS::CloudFormation::Stack` whose `TemplateURL` names another given file.
 //! 3. Instances under a `Stack` resource whose condition is false are left out, then ids are
@@ -24,6 +25,8 @@
 mod attrs;
 mod conditions;
 mod fasthash;
+mod foreach;
+mod intrinsics;
 mod load;
 mod params;
 mod policy;
@@ -36,7 +39,7 @@ mod stacks;
 mod stores;
 mod suppress;
 
-use super::{read_text, LoadOptions, SourceFile};
+use super::{LoadOptions, SourceFile};
 use crate::error::{pointer_token, InputError};
 use crate::model::{Location, Note, Parsed, Resource, Tags, Val};
 use position::PosIndex;
@@ -44,7 +47,7 @@ use resolve::{Ctx, Truth};
 use resources::ResCtx;
 use rval::RVal;
 use serde_json::Value;
-use stacks::{Instance, Template, MAX_INSTANCES, MAX_NESTING};
+use stacks::Template;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -54,17 +57,17 @@ use std::path::Path;
 pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<InputError>) {
     let mut errors: Vec<InputError> = Vec::new();
     let mut notes: Vec<Note> = Vec::new();
-    let cli = cli_parameters(opts, &mut errors);
+    let cli = params::cli_parameters(opts, &mut errors);
 
     let mut templates = Vec::new();
     for f in files {
-        match load_template(f, &mut errors, &mut notes) {
+        match load_template(f, &cli, &mut errors, &mut notes) {
             Some(t) => templates.push(t),
             None => continue,
         }
     }
 
-    let mut instances = build_instances(&templates, &mut errors);
+    let mut instances = stacks::build_instances(&templates, &mut errors);
     stacks::name_instances(&templates, &mut instances);
     let enabled: Vec<bool> = {
         let ctx = Ctx::new(&templates, &instances, opts, &cli);
@@ -132,96 +135,9 @@ pub fn yaml_to_json(text: &str) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
-/// Parameter values from parameter files (in order) and `--parameter` (last wins).
-fn cli_parameters(opts: &LoadOptions, errors: &mut Vec<InputError>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for path in &opts.parameter_files {
-        let display = path.display().to_string();
-        let text = match read_text(path, &display) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let value = match load::parse_text(&display, &text) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let scalar = |v: &Value| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Array(items) => {
-                let parts: Option<Vec<String>> = items
-                    .iter()
-                    .map(|i| match i {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                parts.map(|p| p.join(","))
-            }
-            _ => None,
-        };
-        let shape_error = || {
-            InputError::new(
-                &display,
-                "a parameter file is [{\"ParameterKey\": …, \"ParameterValue\": …}] or \
-                 {\"Parameters\": {\"Key\": \"Value\"}}",
-            )
-        };
-        match &value {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let key = item.get("ParameterKey").and_then(Value::as_str);
-                    let val = item.get("ParameterValue").and_then(scalar);
-                    match (key, val) {
-                        (Some(k), Some(v)) => {
-                            out.insert(k.to_owned(), v);
-                        }
-                        (Some(_), None) if item.get("UsePreviousValue").is_some() => {}
-                        _ => errors.push(shape_error().at_pointer(format!("/{i}"))),
-                    }
-                }
-            }
-            Value::Object(m) => match m.get("Parameters").and_then(Value::as_object) {
-                Some(params) => {
-                    for (k, v) in params {
-                        match scalar(v) {
-                            Some(v) => {
-                                out.insert(k.clone(), v);
-                            }
-                            None => errors.push(
-                                shape_error()
-                                    .at_pointer(format!("/Parameters/{}", pointer_token(k))),
-                            ),
-                        }
-                    }
-                }
-                None => errors.push(shape_error()),
-            },
-            _ => errors.push(shape_error()),
-        }
-    }
-    for (k, v) in &opts.parameters {
-        out.insert(k.clone(), v.clone());
-    }
-    out
-}
-
-fn at_pointer(display: &str, index: &PosIndex, pointer: &str, message: String) -> InputError {
-    let mut e = InputError::new(display, message).at_pointer(pointer);
-    e.line = index.line(pointer);
-    e
-}
-
 fn load_template(
     f: &SourceFile,
+    cli: &BTreeMap<String, String>,
     errors: &mut Vec<InputError>,
     notes: &mut Vec<Note>,
 ) -> Option<Template> {
@@ -242,7 +158,7 @@ fn load_template(
     let index = PosIndex::build(&f.text);
     match root.get("Resources") {
         Some(Value::Object(_)) => {}
-        Some(_) => errors.push(at_pointer(
+        Some(_) => errors.push(position::error_at(
             &f.display,
             &index,
             "/Resources",
@@ -264,12 +180,22 @@ fn load_template(
             })
         });
     let mut pointer_alias = BTreeMap::new();
+    if foreach::has_loops(&root) {
+        let x = foreach::expand(&mut root, cli);
+        if !x.errors.is_empty() {
+            let full = PosIndex::build_full(&f.text);
+            for (p, m) in x.errors {
+                errors.push(position::error_at(&f.display, &full, &p, m));
+            }
+        }
+        pointer_alias.extend(x.pointer_alias);
+    }
     if sam::uses_sam(&root) || serverless_types {
         let x = sam::expand(&mut root);
         if !x.errors.is_empty() {
             let full = PosIndex::build_full(&f.text);
             for (p, m) in x.errors {
-                errors.push(at_pointer(&f.display, &full, &p, m));
+                errors.push(position::error_at(&f.display, &full, &p, m));
             }
         }
         for (p, m) in x.notes {
@@ -283,7 +209,7 @@ fn load_template(
                 message: m,
             });
         }
-        pointer_alias = x.pointer_alias;
+        pointer_alias.extend(x.pointer_alias);
     }
     transform_notes(&f.display, &root, notes);
     let file_name = Path::new(&f.display)
@@ -340,115 +266,6 @@ fn transform_notes(display: &str, root: &Value, notes: &mut Vec<Note>) {
     }
 }
 
-/// The part of a `TemplateURL` that names the file, when the template spells it out.
-fn url_literal(v: &Value) -> Option<String> {
-    let sub_text = |s: &str| -> Option<String> {
-        let tail = stacks::url_tail(s);
-        (!tail.contains("${")).then(|| s.to_owned())
-    };
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(m) if m.len() == 1 => {
-            if let Some(s) = m.get("Fn::Sub") {
-                return match s {
-                    Value::String(s) => sub_text(s),
-                    Value::Array(items) => items.first().and_then(Value::as_str).and_then(sub_text),
-                    _ => None,
-                };
-            }
-            let items = m.get("Fn::Join")?.as_array()?;
-            let last = items.get(1)?.as_array()?.last()?.as_str()?;
-            Some(last.to_owned())
-        }
-        _ => None,
-    }
-}
-
-fn build_instances(templates: &[Template], errors: &mut Vec<InputError>) -> Vec<Instance> {
-    let edges: Vec<Vec<(String, usize)>> = templates
-        .iter()
-        .enumerate()
-        .map(|(ti, t)| {
-            let mut out = Vec::new();
-            if let Some(res) = t.resources() {
-                for (logical, r) in res {
-                    if r.get("Type").and_then(Value::as_str) != Some("AWS::CloudFormation::Stack") {
-                        continue;
-                    }
-                    let url = r
-                        .get("Properties")
-                        .and_then(|p| p.get("TemplateURL"))
-                        .and_then(url_literal);
-                    if let Some(child) = url.and_then(|u| stacks::match_template(templates, ti, &u))
-                    {
-                        if child != ti {
-                            out.push((logical.clone(), child));
-                        }
-                    }
-                }
-            }
-            out
-        })
-        .collect();
-    let is_child: Vec<bool> = (0..templates.len())
-        .map(|t| edges.iter().flatten().any(|(_, c)| *c == t))
-        .collect();
-    let top = |t: usize| Instance {
-        template: t,
-        name: String::new(),
-        parent: None,
-        depth: 0,
-        enabled: true,
-    };
-    let mut instances: Vec<Instance> = (0..templates.len())
-        .filter(|t| !is_child[*t])
-        .map(top)
-        .collect();
-    let mut next = 0;
-    loop {
-        while next < instances.len() {
-            let (template, depth) = (instances[next].template, instances[next].depth);
-            for (stack, child) in &edges[template] {
-                let ptr = format!("/Resources/{}", pointer_token(stack));
-                if depth + 1 > MAX_NESTING {
-                    errors.push(at_pointer(
-                        &templates[template].display,
-                        &templates[template].index,
-                        &ptr,
-                        format!("stacks nest deeper than {MAX_NESTING} levels (a cycle?); keyreach stops here"),
-                    ));
-                    continue;
-                }
-                if instances.len() >= MAX_INSTANCES {
-                    errors.push(at_pointer(
-                        &templates[template].display,
-                        &templates[template].index,
-                        &ptr,
-                        format!(
-                            "more than {MAX_INSTANCES} nested stack instances; keyreach stops here"
-                        ),
-                    ));
-                    break;
-                }
-                instances.push(Instance {
-                    template: *child,
-                    name: String::new(),
-                    parent: Some((next, stack.clone())),
-                    depth: depth + 1,
-                    enabled: true,
-                });
-            }
-            next += 1;
-        }
-        // Templates that only nest each other in a cycle still get analysed once.
-        match (0..templates.len()).find(|t| !instances.iter().any(|i| i.template == *t)) {
-            Some(t) => instances.push(top(t)),
-            None => break,
-        }
-    }
-    instances
-}
-
 fn map_instance(ctx: &Ctx, inst: usize, parsed: &mut Parsed) {
     let t = ctx.template(inst);
     let Some(resources) = t.resources() else {
@@ -456,15 +273,7 @@ fn map_instance(ctx: &Ctx, inst: usize, parsed: &mut Parsed) {
     };
     for (logical, raw) in resources {
         let ptr = format!("/Resources/{}", pointer_token(logical));
-        if logical.starts_with("Fn::ForEach::") {
-            ctx.error(
-                inst,
-                &ptr,
-                "Fn::ForEach (AWS::LanguageExtensions) is not supported; the resources it \
-                 declares are not analysed",
-            );
-            continue;
-        }
+
         let Some(ty) = raw.get("Type").and_then(Value::as_str) else {
             ctx.error(inst, &ptr, "a resource needs a `Type`");
             continue;

@@ -18,7 +18,8 @@
 
 use super::resolve::{Ctx, Exports, Path, Truth};
 use super::rval::RVal;
-use crate::error::pointer_token;
+use crate::error::{pointer_token, InputError};
+use crate::parse::LoadOptions;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -281,4 +282,89 @@ impl Ctx<'_> {
         self.building_exports.set(false);
         map
     }
+}
+
+/// Parameter values from parameter files (in order) and `--parameter` (last wins).
+pub(crate) fn cli_parameters(
+    opts: &LoadOptions,
+    errors: &mut Vec<InputError>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for path in &opts.parameter_files {
+        let display = path.display().to_string();
+        let text = match crate::parse::read_text(path, &display) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let value = match super::load::parse_text(&display, &text) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let scalar = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Array(items) => {
+                let parts: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                parts.map(|p| p.join(","))
+            }
+            _ => None,
+        };
+        let shape_error = || {
+            InputError::new(
+                &display,
+                "a parameter file is [{\"ParameterKey\": …, \"ParameterValue\": …}] or \
+                 {\"Parameters\": {\"Key\": \"Value\"}}",
+            )
+        };
+        match &value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let key = item.get("ParameterKey").and_then(Value::as_str);
+                    let val = item.get("ParameterValue").and_then(scalar);
+                    match (key, val) {
+                        (Some(k), Some(v)) => {
+                            out.insert(k.to_owned(), v);
+                        }
+                        (Some(_), None) if item.get("UsePreviousValue").is_some() => {}
+                        _ => errors.push(shape_error().at_pointer(format!("/{i}"))),
+                    }
+                }
+            }
+            Value::Object(m) => match m.get("Parameters").and_then(Value::as_object) {
+                Some(params) => {
+                    for (k, v) in params {
+                        match scalar(v) {
+                            Some(v) => {
+                                out.insert(k.clone(), v);
+                            }
+                            None => errors.push(
+                                shape_error()
+                                    .at_pointer(format!("/Parameters/{}", pointer_token(k))),
+                            ),
+                        }
+                    }
+                }
+                None => errors.push(shape_error()),
+            },
+            _ => errors.push(shape_error()),
+        }
+    }
+    for (k, v) in &opts.parameters {
+        out.insert(k.clone(), v.clone());
+    }
+    out
 }

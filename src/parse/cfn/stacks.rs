@@ -15,6 +15,7 @@
 
 use super::fasthash::FastMap;
 use super::position::PosIndex;
+use crate::error::{pointer_token, InputError};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -240,6 +241,117 @@ pub(crate) fn assign_ids(
         }
     }
     ids
+}
+
+/// The part of a `TemplateURL` that names the file, when the template spells it out.
+fn url_literal(v: &Value) -> Option<String> {
+    let sub_text = |s: &str| -> Option<String> {
+        let tail = url_tail(s);
+        (!tail.contains("${")).then(|| s.to_owned())
+    };
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(m) if m.len() == 1 => {
+            if let Some(s) = m.get("Fn::Sub") {
+                return match s {
+                    Value::String(s) => sub_text(s),
+                    Value::Array(items) => items.first().and_then(Value::as_str).and_then(sub_text),
+                    _ => None,
+                };
+            }
+            let items = m.get("Fn::Join")?.as_array()?;
+            let last = items.get(1)?.as_array()?.last()?.as_str()?;
+            Some(last.to_owned())
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn build_instances(
+    templates: &[Template],
+    errors: &mut Vec<InputError>,
+) -> Vec<Instance> {
+    let edges: Vec<Vec<(String, usize)>> = templates
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            let mut out = Vec::new();
+            if let Some(res) = t.resources() {
+                for (logical, r) in res {
+                    if r.get("Type").and_then(Value::as_str) != Some("AWS::CloudFormation::Stack") {
+                        continue;
+                    }
+                    let url = r
+                        .get("Properties")
+                        .and_then(|p| p.get("TemplateURL"))
+                        .and_then(url_literal);
+                    if let Some(child) = url.and_then(|u| match_template(templates, ti, &u)) {
+                        if child != ti {
+                            out.push((logical.clone(), child));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let is_child: Vec<bool> = (0..templates.len())
+        .map(|t| edges.iter().flatten().any(|(_, c)| *c == t))
+        .collect();
+    let top = |t: usize| Instance {
+        template: t,
+        name: String::new(),
+        parent: None,
+        depth: 0,
+        enabled: true,
+    };
+    let mut instances: Vec<Instance> = (0..templates.len())
+        .filter(|t| !is_child[*t])
+        .map(top)
+        .collect();
+    let mut next = 0;
+    loop {
+        while next < instances.len() {
+            let (template, depth) = (instances[next].template, instances[next].depth);
+            for (stack, child) in &edges[template] {
+                let ptr = format!("/Resources/{}", pointer_token(stack));
+                if depth + 1 > MAX_NESTING {
+                    errors.push(super::position::error_at(
+                        &templates[template].display,
+                        &templates[template].index,
+                        &ptr,
+                        format!("stacks nest deeper than {MAX_NESTING} levels (a cycle?); keyreach stops here"),
+                    ));
+                    continue;
+                }
+                if instances.len() >= MAX_INSTANCES {
+                    errors.push(super::position::error_at(
+                        &templates[template].display,
+                        &templates[template].index,
+                        &ptr,
+                        format!(
+                            "more than {MAX_INSTANCES} nested stack instances; keyreach stops here"
+                        ),
+                    ));
+                    break;
+                }
+                instances.push(Instance {
+                    template: *child,
+                    name: String::new(),
+                    parent: Some((next, stack.clone())),
+                    depth: depth + 1,
+                    enabled: true,
+                });
+            }
+            next += 1;
+        }
+        // Templates that only nest each other in a cycle still get analysed once.
+        match (0..templates.len()).find(|t| !instances.iter().any(|i| i.template == *t)) {
+            Some(t) => instances.push(top(t)),
+            None => break,
+        }
+    }
+    instances
 }
 
 #[cfg(test)]
