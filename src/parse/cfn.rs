@@ -141,12 +141,23 @@ fn load_template(
     errors: &mut Vec<InputError>,
     notes: &mut Vec<Note>,
 ) -> Option<Template> {
-    let mut root = match load::parse_text(&f.display, &f.text) {
+    // The position index scans the text on its own; build it on the second core while the
+    // document is parsed.
+    let (parsed, index) = std::thread::scope(|scope| {
+        let index = scope.spawn(|| PosIndex::build(&f.text));
+        let parsed = load::parse_text(&f.display, &f.text);
+        (parsed, index.join())
+    });
+    let mut root = match parsed {
         Ok(v) => v,
         Err(e) => {
             errors.push(e);
             return None;
         }
+    };
+    let index = match index {
+        Ok(i) => i,
+        Err(_) => PosIndex::build(&f.text),
     };
     if !root.is_object() {
         errors.push(InputError::new(
@@ -155,7 +166,6 @@ fn load_template(
         ));
         return None;
     }
-    let index = PosIndex::build(&f.text);
     match root.get("Resources") {
         Some(Value::Object(_)) => {}
         Some(_) => errors.push(position::error_at(
