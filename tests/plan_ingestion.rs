@@ -349,6 +349,10 @@ fn every_store_type_maps_its_encryption() {
         ("aws_s3_bucket.legacy_managed", "s3", managed("s3")),
         ("aws_s3_object.obj", "s3", by_ref()),
         ("aws_db_instance.plain", "rds", Encryption::None),
+        // Restored from a snapshot: the snapshot's encryption, which the plan does not show.
+        ("aws_db_instance.restored", "rds", Encryption::Unknown),
+        ("aws_rds_cluster.restored", "rds", Encryption::Unknown),
+        ("aws_ebs_volume.from_snapshot", "ec2", Encryption::Unknown),
         ("aws_db_instance.managed", "rds", managed("rds")),
         ("aws_db_instance.cmk", "rds", by_ref()),
         ("aws_rds_cluster.serverless", "rds", managed("rds")),

@@ -47,6 +47,20 @@ fn key_or(a: &Attrs, name: &str, default: Encryption) -> AttrResult<Encryption> 
     Ok(key_attr(a, name)?.map_or(default, key_encryption))
 }
 
+/// True when the store is created from another one (a snapshot, a replication source): with no
+/// encryption of its own it takes the source's, which the plan does not show, so "unencrypted"
+/// is not proven.
+fn restored(a: &Attrs, sources: &[&str]) -> AttrResult<bool> {
+    for s in sources {
+        match a.string(s)? {
+            None => {}
+            Some(Val::Known(v)) if v.is_empty() => {}
+            Some(_) => return Ok(true),
+        }
+    }
+    Ok(false)
+}
+
 /// An encryption switch plus a key attribute: a key implies encryption; on without a key is
 /// the service's AWS managed key; off (or unset when `on_by_default` is false) is none.
 fn switch_and_key(
@@ -157,13 +171,10 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
         }
         "aws_db_instance" => {
             let mut enc = switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false)?;
-            let replica = match a.string("replicate_source_db")? {
-                None => false,
-                Some(Val::Known(s)) => !s.is_empty(),
-                Some(Val::Unknown | Val::Ref(_)) => true,
-            };
-            if matches!(enc, Encryption::None) && replica {
-                // A read replica takes its source's encryption.
+            if matches!(enc, Encryption::None)
+                && restored(a, &["replicate_source_db", "snapshot_identifier"])?
+            {
+                // A read replica or a restored snapshot takes its source's encryption.
                 enc = Encryption::Unknown;
             }
             store("rds", "identifier", enc, rds_secondary(a)?)
@@ -171,7 +182,13 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
         "aws_rds_cluster" => {
             let serverless =
                 matches!(a.string("engine_mode")?, Some(Val::Known(m)) if m == "serverless");
-            let enc = switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless)?;
+            let mut enc =
+                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless)?;
+            if matches!(enc, Encryption::None)
+                && restored(a, &["snapshot_identifier", "replication_source_identifier"])?
+            {
+                enc = Encryption::Unknown;
+            }
             store("rds", "cluster_identifier", enc, rds_secondary(a)?)
         }
         "aws_docdb_cluster" => {
@@ -228,7 +245,10 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
             Vec::new(),
         ),
         "aws_ebs_volume" => {
-            let enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false)?;
+            let mut enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false)?;
+            if matches!(enc, Encryption::None) && restored(a, &["snapshot_id"])? {
+                enc = Encryption::Unknown;
+            }
             store("ec2", "id", enc, Vec::new())
         }
         "aws_instance" => {
