@@ -578,28 +578,47 @@ impl<'e> Engine<'e> {
                 .flatten()
                 .map(String::as_str)
                 .collect();
-            let mut paths: Vec<ViaPath> = store_services
-                .iter()
-                .map(|svc| ViaPath {
-                    value: format!("{svc}.{region_s}.amazonaws.com"),
-                    service: (*svc).to_owned(),
-                    in_input: true,
-                })
-                .collect();
+            let named = kctx
+                .policy
+                .map(|p| via_services_named(p.doc, region_s))
+                .unwrap_or_default();
+            let mut paths: Vec<ViaPath> = Vec::new();
+            for svc in &store_services {
+                // With the Region unknown, the request may come from whichever Region the key
+                // policy names for this service: use its own values rather than a guess.
+                let values: Vec<String> = if region.is_none() {
+                    named
+                        .iter()
+                        .filter(|(s, _)| s == svc)
+                        .map(|(_, v)| v.clone())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let values = if values.is_empty() {
+                    vec![format!("{svc}.{region_s}.amazonaws.com")]
+                } else {
+                    values
+                };
+                for value in values {
+                    paths.push(ViaPath {
+                        value,
+                        service: (*svc).to_owned(),
+                        in_input: true,
+                    });
+                }
+            }
             // Services the key policy names in kms:ViaService but that hold no store of this
             // key in the input: data under the key may still live there, so access through
             // them counts, capped at conditional.
-            if let Some(doc) = kctx.policy.map(|p| p.doc) {
-                for (svc, value) in via_services_named(doc, region_s) {
-                    if !store_services.contains(svc.as_str())
-                        && !paths.iter().any(|p| p.value == value)
-                    {
-                        paths.push(ViaPath {
-                            value,
-                            service: svc,
-                            in_input: false,
-                        });
-                    }
+            for (svc, value) in named {
+                if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value)
+                {
+                    paths.push(ViaPath {
+                        value,
+                        service: svc,
+                        in_input: false,
+                    });
                 }
             }
             let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
