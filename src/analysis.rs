@@ -41,10 +41,16 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
     let mut domains_out = Vec::new();
     for (name, plan) in &plans {
         let mut merged: BTreeMap<usize, Acc> = BTreeMap::new();
+        let mut by_key: BTreeMap<usize, BTreeMap<String, BTreeMap<String, Capability>>> =
+            BTreeMap::new();
         for k in &plan.keys {
             for (p, acc) in per_key.get(k).into_iter().flatten() {
                 let entry = merged.entry(*p).or_insert_with(|| acc.clone());
                 entry.join(acc);
+                by_key
+                    .entry(*p)
+                    .or_default()
+                    .insert(estate.resources[*k].id.clone(), action_map(acc));
             }
         }
         let mut access: Vec<AccessEntry> = merged
@@ -58,6 +64,7 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
                     pr.kind
                 };
                 let mut e = entry(&pr.name, pr.arn.clone(), kind, acc);
+                e.per_key = by_key.remove(p).unwrap_or_default();
                 if pr.group {
                     e.via.insert(0, format!("members of group {}", pr.name));
                 }
@@ -112,11 +119,16 @@ fn entry(name: &str, arn: Option<String>, kind: PrincipalKind, acc: &Acc) -> Acc
         write: acc.class(Class::Write),
         admin: acc.class(Class::Admin),
         via,
-        actions: access::all_actions()
-            .zip(&acc.caps)
-            .map(|((a, _), c)| (a.to_owned(), *c))
-            .collect(),
+        actions: action_map(acc),
+        per_key: BTreeMap::new(),
     }
+}
+
+fn action_map(acc: &Acc) -> BTreeMap<String, Capability> {
+    access::all_actions()
+        .zip(&acc.caps)
+        .map(|((a, _), c)| (a.to_owned(), *c))
+        .collect()
 }
 
 fn marker_entry(m: &KeyMarker, account: &str, partition: &str) -> AccessEntry {
@@ -168,6 +180,7 @@ fn marker_entry(m: &KeyMarker, account: &str, partition: &str) -> AccessEntry {
         admin,
         via: vec![why],
         actions,
+        per_key: BTreeMap::new(),
     }
 }
 
@@ -191,6 +204,13 @@ fn merge_entries(entries: Vec<AccessEntry>) -> Vec<AccessEntry> {
                 for (a, c) in e.actions {
                     let slot = cur.actions.entry(a).or_default();
                     *slot = slot.or(c);
+                }
+                for (k, m) in e.per_key {
+                    let cur_k = cur.per_key.entry(k).or_default();
+                    for (a, c) in m {
+                        let slot = cur_k.entry(a).or_default();
+                        *slot = slot.or(c);
+                    }
                 }
             }
         }

@@ -26,6 +26,7 @@ fn entry(i: usize) -> AccessEntry {
         admin: cap(2),
         via: vec![format!("key policy statement Team{i:03}")],
         actions: Default::default(),
+        per_key: Default::default(),
     }
 }
 

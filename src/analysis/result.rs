@@ -98,6 +98,10 @@ pub struct AccessEntry {
     /// of the contract's JSON, used by rules.
     #[serde(skip)]
     pub actions: BTreeMap<String, Capability>,
+    /// The same per key (key id -> action -> capability), for rules that must name the key a
+    /// capability is on; not part of the contract's JSON.
+    #[serde(skip)]
+    pub per_key: BTreeMap<String, BTreeMap<String, Capability>>,
 }
 
 /// One domain.

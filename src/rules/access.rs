@@ -379,10 +379,31 @@ fn admin_can_become_reader(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
             if esc.is_empty() {
                 continue;
             }
+            // Name the key the escalation is on (a domain may span several keys).
+            let on_key = e
+                .per_key
+                .iter()
+                .find(|(_, m)| {
+                    ESCALATION_ACTIONS
+                        .iter()
+                        .any(|a| m.get(*a).is_some_and(|c| some(*c)))
+                })
+                .map(|(k, _)| k.clone());
+            let narrowed;
+            let anchor = match on_key {
+                Some(k) if d.keys.len() > 1 => {
+                    narrowed = Domain {
+                        keys: vec![k],
+                        ..d.clone()
+                    };
+                    &narrowed
+                }
+                _ => d,
+            };
             out.push(entry_finding(
                 ctx,
                 &ADMIN_CAN_BECOME_READER,
-                d,
+                anchor,
                 e,
                 format!(
                     "`{}` cannot read domain `{}` but can make itself a reader with {}{}",

@@ -67,10 +67,16 @@ fn lockout(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
         if delegates {
             continue;
         }
+        // Judged per key: in a domain spread over several keys, an administrator of one key
+        // does not keep another from being locked out.
         let admin_entry = ctx
             .domains_of_key(&key.id)
             .flat_map(|d| &d.access)
-            .any(|e| some(action(e, "PutKeyPolicy")));
+            .any(|e| match e.per_key.get(&key.id) {
+                Some(m) => m.get("PutKeyPolicy").is_some_and(|c| some(*c)),
+                None if e.per_key.is_empty() => some(action(e, "PutKeyPolicy")),
+                None => false,
+            });
         if admin_entry {
             continue;
         }

@@ -148,6 +148,7 @@ fn entry(
         admin,
         via: vec!["key policy statement Test".into()],
         actions: Default::default(),
+        per_key: Default::default(),
     }
 }
 
