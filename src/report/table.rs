@@ -34,6 +34,21 @@ fn mark(c: Capability) -> &'static str {
     }
 }
 
+/// Evidence lines shown per row; the JSON report keeps all of them.
+const VIA_LINES: usize = 4;
+
+fn via_cell(via: &[String]) -> String {
+    if via.len() <= VIA_LINES {
+        return via.join("\n");
+    }
+    let mut lines: Vec<String> = via[..VIA_LINES - 1].to_vec();
+    lines.push(format!(
+        "… {} more (--format json shows all)",
+        via.len() - (VIA_LINES - 1)
+    ));
+    lines.join("\n")
+}
+
 /// Writes the table.
 ///
 /// # Errors
@@ -71,7 +86,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 mark(a.read).to_owned(),
                 mark(a.write).to_owned(),
                 mark(a.admin).to_owned(),
-                a.via.join("\n"),
+                via_cell(&a.via),
             ]);
         }
         let mut t = b.build();
@@ -114,4 +129,60 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{t}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::result::{AccessEntry, Domain, PrincipalKind, StoreEntry};
+
+    fn entry(principal: &str, read: Capability, via: usize) -> AccessEntry {
+        AccessEntry {
+            principal: principal.to_owned(),
+            arn: None,
+            kind: PrincipalKind::Role,
+            read,
+            write: Capability::No,
+            admin: Capability::No,
+            via: (0..via).map(|i| format!("step {i}")).collect(),
+            actions: std::collections::BTreeMap::new(),
+            per_key: std::collections::BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn groups_by_domain_with_marks_legend_and_capped_evidence() {
+        let report = Report {
+            domains: vec![Domain {
+                name: "payments".into(),
+                keys: vec!["aws_kms_key.pay".into()],
+                stores: vec![StoreEntry {
+                    id: "aws_s3_bucket.pay".into(),
+                    type_name: "aws_s3_bucket".into(),
+                    key: "aws_kms_key.pay".into(),
+                }],
+                access: vec![
+                    entry("aws_iam_role.app", Capability::Yes, 1),
+                    entry("aws_iam_role.maybe", Capability::Conditional, 9),
+                ],
+            }],
+            ..Report::default()
+        };
+        let mut out = Vec::new();
+        render(&report, &mut out).expect("render");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.starts_with("DOMAIN payments\n"), "{text}");
+        assert!(
+            text.contains("aws_s3_bucket.pay (aws_s3_bucket) -> aws_kms_key.pay"),
+            "{text}"
+        );
+        assert!(text.contains("cond*"), "{text}");
+        assert!(text.contains("cond* = allowed only when"), "{text}");
+        assert!(
+            text.contains("step 2") && !text.contains("step 3"),
+            "{text}"
+        );
+        assert!(text.contains("6 more (--format json shows all)"), "{text}");
+        assert!(text.contains("No findings."), "{text}");
+    }
 }
