@@ -191,7 +191,6 @@ pub struct Engine<'e> {
     pub universe: Universe<'e>,
     key_candidates: BTreeMap<usize, Vec<usize>>,
     trust_candidates: BTreeMap<usize, Vec<usize>>,
-    wildcard_kms: Vec<usize>,
     default_docs: BTreeMap<String, PolicyDocument>,
     rcps: Vec<(String, &'e PolicyDocument)>,
 }
@@ -277,7 +276,6 @@ impl<'e> Engine<'e> {
             universe: Universe::default(),
             key_candidates: BTreeMap::new(),
             trust_candidates: BTreeMap::new(),
-            wildcard_kms: Vec::new(),
             default_docs: BTreeMap::new(),
             rcps,
         };
@@ -292,7 +290,6 @@ impl<'e> Engine<'e> {
             .copied()
             .filter(|&p| universe.identities[p].may_assume)
             .collect();
-        e.wildcard_kms.clone_from(&kms_relevant);
         // Identity policies naming exact keys are indexed by key, so delegation does not make
         // every principal a candidate for every key.
         let mut kms_any: Vec<usize> = Vec::new();
@@ -637,12 +634,6 @@ impl<'e> Engine<'e> {
             out.insert(k, propagate(direct, &rev, &self.universe));
         }
         out
-    }
-
-    /// Principals whose identity may grant KMS on any key (for callers that need the list).
-    #[must_use]
-    pub fn kms_relevant(&self) -> &[usize] {
-        &self.wildcard_kms
     }
 }
 

@@ -6,7 +6,7 @@
 //! (kms-semantics §9): key id, key ARN, alias name, alias ARN, `alias/aws/<svc>` for AWS managed
 //! keys, or a reference to a resource whose value is not known before apply.
 
-use crate::model::{Encryption, Estate, Kind, PolicyDocument, Resource, VStr, Val};
+use crate::model::{Encryption, Estate, Kind, PolicyDocument, VStr, Val};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a key reference resolves to.
@@ -555,12 +555,6 @@ impl Links {
         };
         matches!(estate.resources[i].kind, Kind::Role(_) | Kind::User(_)).then_some(i)
     }
-
-    /// The resource at `i`.
-    #[must_use]
-    pub fn resource<'a>(&self, estate: &'a Estate, i: usize) -> &'a Resource {
-        &estate.resources[i]
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -586,7 +580,7 @@ pub fn is_aws_managed_arn(arn: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::{
-        DataStore, KeyOrigin, KmsAlias, KmsKey, Location, Reference, StoreEncryption,
+        DataStore, KeyOrigin, KmsAlias, KmsKey, Location, Reference, Resource, StoreEncryption,
     };
 
     fn key(id: &str, arn: Option<&str>, key_id: Option<&str>) -> Resource {

@@ -478,12 +478,6 @@ impl<'a> Universe<'a> {
             .unwrap_or_default();
         (docs, boundary, id.incomplete)
     }
-
-    /// Index by contract name.
-    #[must_use]
-    pub fn by_name(&self, name: &str) -> Option<usize> {
-        self.by_name.get(name).copied()
-    }
 }
 
 /// Account of an ARN, accepting the deploying-account placeholder.
