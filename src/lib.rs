@@ -160,6 +160,42 @@ pub fn load_config(explicit: Option<&std::path::Path>) -> anyhow::Result<config:
     config::load(&path, &display).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// Findings in JSON inputs (plans, JSON templates) that carry a JSON pointer but no line get the
+/// line the pointer starts on, so SARIF regions and Markdown locations can point at it. The
+/// position index is built only for files that have such findings, after the analysis.
+fn add_json_lines(findings: &mut [finding::Finding], inputs: &[std::path::PathBuf]) {
+    let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for f in findings.iter() {
+        if f.location.line.is_none() && f.location.pointer.is_some() {
+            files.insert(f.location.file.clone());
+        }
+    }
+    for file in files {
+        // Only files given on the command line are read again (never a path from the input).
+        let Some(path) = inputs.iter().find(|p| p.display().to_string() == file) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if !text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{')
+        {
+            continue;
+        }
+        let index = parse::cfn::position::PosIndex::build(&text);
+        for f in findings.iter_mut() {
+            if f.location.file == file && f.location.line.is_none() {
+                if let Some(p) = &f.location.pointer {
+                    f.location.line = index.line(p);
+                }
+            }
+        }
+    }
+}
+
 fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     // Everything that can make the run unusable is checked before the inputs are analysed.
     let today = config::date::Date::today().map_err(anyhow::Error::msg)?;
@@ -178,6 +214,7 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     }
     let mut report = analysis::analyze(&estate);
     report.findings = rules::check(&estate, &report, &config, today);
+    add_json_lines(&mut report.findings, &args.input.inputs);
     if let Some(p) = &args.write_baseline {
         baseline::write(p, &report.findings)?;
         eprintln!(

@@ -77,6 +77,11 @@ fn example_shows_one_domain_partitioned_well_and_one_not() {
     for r in ["KR003", "KR004", "KR006", "KR008", "KR011"] {
         assert!(rules.contains(&r), "{r} in {rules:?}");
     }
+    // Findings in a plan carry the line their JSON pointer starts on.
+    for f in report["findings"].as_array().expect("findings") {
+        assert!(f["location"]["line"].as_u64().is_some_and(|l| l > 1), "{f}");
+        assert!(f["location"]["pointer"].is_string(), "{f}");
+    }
 }
 
 #[test]

@@ -30,7 +30,7 @@ mod intrinsics;
 mod load;
 mod params;
 mod policy;
-mod position;
+pub(crate) mod position;
 mod resolve;
 mod resources;
 mod rval;
