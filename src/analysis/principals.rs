@@ -52,6 +52,20 @@ pub struct Identity<'a> {
     pub may_assume: bool,
 }
 
+impl<'a> Identity<'a> {
+    /// An identity layer the input does not show: incomplete, and possibly allowing KMS and
+    /// role assumption.
+    fn outside(scps: Vec<(String, &'a PolicyDocument)>) -> Self {
+        Identity {
+            incomplete: true,
+            may_grant_kms: true,
+            may_assume: true,
+            scps,
+            ..Identity::default()
+        }
+    }
+}
+
 /// All principals.
 #[derive(Debug, Default)]
 pub struct Universe<'a> {
@@ -199,23 +213,24 @@ impl<'a> Universe<'a> {
         self.by_resource.get(&r).copied()
     }
 
+    /// The identity side of a principal the input only names: its policies are outside the
+    /// input; the SCPs of the input bind it when it is in the deploying account.
+    fn outside_identity(&self, account: Option<&str>) -> Identity<'a> {
+        let scps = if account == Some(self.account.as_str()) {
+            self.scps.clone()
+        } else {
+            Vec::new()
+        };
+        Identity::outside(scps)
+    }
+
     /// The account principal (`arn:<p>:iam::<acct>:root`), created on first use.
     pub fn account_principal(&mut self, account: &str) -> usize {
         let name = format!("arn:{}:iam::{account}:root", self.partition);
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
-        let identity = Identity {
-            incomplete: true,
-            may_grant_kms: true,
-            may_assume: true,
-            scps: if account == self.account {
-                self.scps.clone()
-            } else {
-                Vec::new()
-            },
-            ..Identity::default()
-        };
+        let identity = self.outside_identity(Some(account));
         self.push(
             Principal {
                 name: name.clone(),
@@ -271,12 +286,7 @@ impl<'a> Universe<'a> {
                 account: None,
                 group: false,
             },
-            Identity {
-                incomplete: true,
-                may_grant_kms: true,
-                may_assume: true,
-                ..Identity::default()
-            },
+            Identity::outside(Vec::new()),
         )
     }
 
@@ -347,11 +357,7 @@ impl<'a> Universe<'a> {
         if let Some(&i) = self.by_name.get(name) {
             return i;
         }
-        let scps = if account == Some(self.account.as_str()) {
-            self.scps.clone()
-        } else {
-            Vec::new()
-        };
+        let identity = self.outside_identity(account);
         self.push(
             Principal {
                 name: name.to_owned(),
@@ -361,13 +367,7 @@ impl<'a> Universe<'a> {
                 account: account.map(str::to_owned),
                 group: false,
             },
-            Identity {
-                incomplete: true,
-                may_grant_kms: true,
-                may_assume: true,
-                scps,
-                ..Identity::default()
-            },
+            identity,
         )
     }
 
