@@ -9,7 +9,7 @@ pub mod result;
 
 use crate::model::Estate;
 use access::{Acc, Class, Engine};
-use domains::KeyMarker;
+use link::KeyMarker;
 use link::Links;
 use result::{AccessEntry, Capability, Domain, PrincipalKind, Report};
 use std::collections::BTreeMap;

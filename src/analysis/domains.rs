@@ -6,7 +6,7 @@
 //! keys or no encryption belong to the domain their tag names, or — untagged — to a domain of
 //! their own named by the store id, so no store is ever left out of the picture.
 
-use super::link::{KeyTarget, Links};
+use super::link::{KeyMarker, KeyTarget, Links};
 use super::result::StoreEntry;
 use crate::model::{Change, Estate, Kind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,35 +20,6 @@ pub struct DomainPlan {
     pub other_keys: BTreeSet<KeyMarker>,
     /// Stores.
     pub stores: Vec<StoreEntry>,
-}
-
-/// A key that is not a customer key of the input.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum KeyMarker {
-    /// AWS managed key (`aws/s3`).
-    AwsManaged(String),
-    /// AWS owned key or service-managed encryption.
-    AwsOwned,
-    /// Unencrypted.
-    Unencrypted,
-    /// A key outside the input.
-    External(String),
-    /// Not known before apply.
-    Unknown,
-}
-
-impl KeyMarker {
-    /// The contract's marker string.
-    #[must_use]
-    pub fn as_string(&self) -> String {
-        match self {
-            KeyMarker::AwsManaged(a) => format!("aws-managed:{a}"),
-            KeyMarker::AwsOwned => "aws-owned".to_owned(),
-            KeyMarker::Unencrypted => "none".to_owned(),
-            KeyMarker::External(s) => s.clone(),
-            KeyMarker::Unknown => "unknown".to_owned(),
-        }
-    }
 }
 
 fn domain_tag(estate: &Estate, i: usize) -> Option<String> {
@@ -121,11 +92,7 @@ pub fn plan_domains(
                     .insert(store.service.clone());
                 estate.resources[*k].id.clone()
             }
-            KeyTarget::AwsManaged(a) => push(d, KeyMarker::AwsManaged(a.clone())),
-            KeyTarget::AwsOwned => push(d, KeyMarker::AwsOwned),
-            KeyTarget::Unencrypted => push(d, KeyMarker::Unencrypted),
-            KeyTarget::External(s) => push(d, KeyMarker::External(s.clone())),
-            KeyTarget::Unknown => push(d, KeyMarker::Unknown),
+            KeyTarget::Other(m) => push(d, m.clone()),
         };
         d.stores.push(StoreEntry {
             id: r.id.clone(),

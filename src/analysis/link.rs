@@ -14,6 +14,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub enum KeyTarget {
     /// A customer managed key of the input (resource index).
     Key(usize),
+    /// Anything that is not a key of the input.
+    Other(KeyMarker),
+}
+
+/// A key that is not a customer key of the input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyMarker {
     /// An AWS managed key (`aws/s3`).
     AwsManaged(String),
     /// An AWS owned key or service-managed encryption.
@@ -26,17 +33,28 @@ pub enum KeyTarget {
     Unknown,
 }
 
+impl KeyMarker {
+    /// The contract's key marker (`aws-managed:aws/s3`, `aws-owned`, `none`, the key as
+    /// written, `unknown`).
+    #[must_use]
+    pub fn as_string(&self) -> String {
+        match self {
+            KeyMarker::AwsManaged(a) => format!("aws-managed:{a}"),
+            KeyMarker::AwsOwned => "aws-owned".to_owned(),
+            KeyMarker::Unencrypted => "none".to_owned(),
+            KeyMarker::External(s) => s.clone(),
+            KeyMarker::Unknown => "unknown".to_owned(),
+        }
+    }
+}
+
 impl KeyTarget {
-    /// The contract's key marker for stores not on a key of the input.
+    /// The key's id when it is a key of the input, else the contract's marker.
     #[must_use]
     pub fn marker(&self, estate: &Estate) -> String {
         match self {
             KeyTarget::Key(i) => estate.resources[*i].id.clone(),
-            KeyTarget::AwsManaged(a) => format!("aws-managed:{a}"),
-            KeyTarget::AwsOwned => "aws-owned".to_owned(),
-            KeyTarget::Unencrypted => "none".to_owned(),
-            KeyTarget::External(s) => s.clone(),
-            KeyTarget::Unknown => "unknown".to_owned(),
+            KeyTarget::Other(m) => m.as_string(),
         }
     }
 }
@@ -374,7 +392,7 @@ impl Links {
     #[must_use]
     pub fn store_key(&self, estate: &Estate, store: usize) -> KeyTarget {
         let Some(enc) = self.store_encryption.get(&store) else {
-            return KeyTarget::Unknown;
+            return KeyTarget::Other(KeyMarker::Unknown);
         };
         self.resolve_encryption(estate, enc)
     }
@@ -385,11 +403,11 @@ impl Links {
         match enc {
             Encryption::Kms(v) => self
                 .resolve_key_value(estate, v, 0)
-                .unwrap_or(KeyTarget::Unknown),
-            Encryption::AwsManaged(a) => KeyTarget::AwsManaged(a.clone()),
-            Encryption::AwsOwned => KeyTarget::AwsOwned,
-            Encryption::None => KeyTarget::Unencrypted,
-            Encryption::Unknown => KeyTarget::Unknown,
+                .unwrap_or(KeyTarget::Other(KeyMarker::Unknown)),
+            Encryption::AwsManaged(a) => KeyTarget::Other(KeyMarker::AwsManaged(a.clone())),
+            Encryption::AwsOwned => KeyTarget::Other(KeyMarker::AwsOwned),
+            Encryption::None => KeyTarget::Other(KeyMarker::Unencrypted),
+            Encryption::Unknown => KeyTarget::Other(KeyMarker::Unknown),
         }
     }
 
@@ -397,11 +415,11 @@ impl Links {
     #[must_use]
     pub fn resolve_key_value(&self, estate: &Estate, v: &VStr, depth: u8) -> Option<KeyTarget> {
         if depth > 8 {
-            return Some(KeyTarget::Unknown);
+            return Some(KeyTarget::Other(KeyMarker::Unknown));
         }
         match v {
             Val::Known(s) => Some(self.resolve_key_str(estate, s, depth)),
-            Val::Unknown => Some(KeyTarget::Unknown),
+            Val::Unknown => Some(KeyTarget::Other(KeyMarker::Unknown)),
             Val::Ref(refs) => {
                 for r in refs {
                     let Some(&i) = self.by_id.get(&r.target) else {
@@ -418,8 +436,8 @@ impl Links {
                 // A reference to something that is not a key of the input (a data source, a
                 // variable fed from outside): the key is outside the input.
                 match refs.first() {
-                    Some(r) => Some(KeyTarget::External(r.to_string())),
-                    None => Some(KeyTarget::Unknown),
+                    Some(r) => Some(KeyTarget::Other(KeyMarker::External(r.to_string()))),
+                    None => Some(KeyTarget::Other(KeyMarker::Unknown)),
                 }
             }
         }
@@ -428,7 +446,7 @@ impl Links {
     fn resolve_key_str(&self, estate: &Estate, s: &str, depth: u8) -> KeyTarget {
         let s = s.trim();
         if s.is_empty() {
-            return KeyTarget::Unknown;
+            return KeyTarget::Other(KeyMarker::Unknown);
         }
         // Alias forms: `alias/x` or `arn:...:alias/x`.
         let alias_name = if let Some(rest) = s.strip_prefix("arn:") {
@@ -441,7 +459,7 @@ impl Links {
         };
         if let Some(name) = alias_name {
             if let Some(svc) = name.strip_prefix("alias/aws/") {
-                return KeyTarget::AwsManaged(format!("aws/{svc}"));
+                return KeyTarget::Other(KeyMarker::AwsManaged(format!("aws/{svc}")));
             }
             if let Some(&a) = self.alias_by_name.get(&name) {
                 if let Kind::Alias(al) = &estate.resources[a].kind {
@@ -450,7 +468,7 @@ impl Links {
                     }
                 }
             }
-            return KeyTarget::External(s.to_owned());
+            return KeyTarget::Other(KeyMarker::External(s.to_owned()));
         }
         if let Some(&i) = self.by_arn.get(s) {
             if matches!(estate.resources[i].kind, Kind::Key(_)) {
@@ -470,7 +488,7 @@ impl Links {
                 return KeyTarget::Key(i);
             }
         }
-        KeyTarget::External(s.to_owned())
+        KeyTarget::Other(KeyMarker::External(s.to_owned()))
     }
 
     /// Resolves a policy value: references to policy-document data sources (or other resources
@@ -661,7 +679,8 @@ mod tests {
 
     fn resolve(e: &Estate, v: VStr) -> KeyTarget {
         let l = Links::build(e);
-        l.resolve_key_value(e, &v, 0).unwrap_or(KeyTarget::Unknown)
+        l.resolve_key_value(e, &v, 0)
+            .unwrap_or(KeyTarget::Other(KeyMarker::Unknown))
     }
 
     #[test]
@@ -692,25 +711,27 @@ mod tests {
             ),
             (
                 Val::Known("alias/aws/s3".into()),
-                KeyTarget::AwsManaged("aws/s3".into()),
+                KeyTarget::Other(KeyMarker::AwsManaged("aws/s3".into())),
             ),
             (
                 Val::Known("arn:aws:kms:eu-west-1:111122223333:alias/aws/rds".into()),
-                KeyTarget::AwsManaged("aws/rds".into()),
+                KeyTarget::Other(KeyMarker::AwsManaged("aws/rds".into())),
             ),
             (
                 Val::Known("arn:aws:kms:eu-west-1:999999999999:key/ffff".into()),
-                KeyTarget::External("arn:aws:kms:eu-west-1:999999999999:key/ffff".into()),
+                KeyTarget::Other(KeyMarker::External(
+                    "arn:aws:kms:eu-west-1:999999999999:key/ffff".into(),
+                )),
             ),
             (
                 Val::Known("alias/missing".into()),
-                KeyTarget::External("alias/missing".into()),
+                KeyTarget::Other(KeyMarker::External("alias/missing".into())),
             ),
             (
                 Val::Ref(vec![Reference::new("data.aws_kms_key.x", Some("arn"))]),
-                KeyTarget::External("data.aws_kms_key.x.arn".into()),
+                KeyTarget::Other(KeyMarker::External("data.aws_kms_key.x.arn".into())),
             ),
-            (Val::Unknown, KeyTarget::Unknown),
+            (Val::Unknown, KeyTarget::Other(KeyMarker::Unknown)),
         ];
         for (v, want) in cases {
             assert_eq!(resolve(&e, v.clone()), want, "{v:?}");

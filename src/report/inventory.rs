@@ -6,7 +6,7 @@
 
 use crate::analysis::access::{key_policy, KeyPolicyState};
 use crate::analysis::domains::key_domain_name;
-use crate::analysis::link::{DocState, KeyTarget, Links};
+use crate::analysis::link::{DocState, KeyMarker, KeyTarget, Links};
 use crate::analysis::principals::Universe;
 use crate::model::{Encryption, Estate, Kind, Location, Principals, VStr, Val};
 use serde::Serialize;
@@ -201,8 +201,10 @@ pub fn build(estate: &Estate) -> Inventory {
                 }
                 let enc = match links.store_encryption.get(&i).unwrap_or(&s.encryption) {
                     Encryption::Kms(_) => match target {
-                        KeyTarget::AwsManaged(_) => "aws-managed",
-                        KeyTarget::Unknown => "customer-key (not known until apply)",
+                        KeyTarget::Other(KeyMarker::AwsManaged(_)) => "aws-managed",
+                        KeyTarget::Other(KeyMarker::Unknown) => {
+                            "customer-key (not known until apply)"
+                        }
                         _ => "customer-key",
                     },
                     Encryption::AwsManaged(_) => "aws-managed",
