@@ -47,18 +47,20 @@ fn key_or(a: &Attrs, name: &str, default: Encryption) -> AttrResult<Encryption> 
     Ok(key_attr(a, name)?.map_or(default, key_encryption))
 }
 
-/// True when the store is created from another one (a snapshot, a replication source): with no
-/// encryption of its own it takes the source's, which the plan does not show, so "unencrypted"
-/// is not proven.
-fn restored(a: &Attrs, sources: &[&str]) -> AttrResult<bool> {
+/// "Unencrypted" is not proven for a store created from another one (a snapshot, a read
+/// replica's source): it takes the source's encryption, which the plan does not show.
+fn or_restored(enc: Encryption, a: &Attrs, sources: &[&str]) -> AttrResult<Encryption> {
+    if !matches!(enc, Encryption::None) {
+        return Ok(enc);
+    }
     for s in sources {
         match a.string(s)? {
             None => {}
             Some(Val::Known(v)) if v.is_empty() => {}
-            Some(_) => return Ok(true),
+            Some(_) => return Ok(Encryption::Unknown),
         }
     }
-    Ok(false)
+    Ok(enc)
 }
 
 /// An encryption switch plus a key attribute: a key implies encryption; on without a key is
@@ -170,25 +172,21 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
             store("s3", "key", enc, Vec::new())
         }
         "aws_db_instance" => {
-            let mut enc = switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false)?;
-            if matches!(enc, Encryption::None)
-                && restored(a, &["replicate_source_db", "snapshot_identifier"])?
-            {
-                // A read replica or a restored snapshot takes its source's encryption.
-                enc = Encryption::Unknown;
-            }
+            let enc = or_restored(
+                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false)?,
+                a,
+                &["replicate_source_db", "snapshot_identifier"],
+            )?;
             store("rds", "identifier", enc, rds_secondary(a)?)
         }
         "aws_rds_cluster" => {
             let serverless =
                 matches!(a.string("engine_mode")?, Some(Val::Known(m)) if m == "serverless");
-            let mut enc =
-                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless)?;
-            if matches!(enc, Encryption::None)
-                && restored(a, &["snapshot_identifier", "replication_source_identifier"])?
-            {
-                enc = Encryption::Unknown;
-            }
+            let enc = or_restored(
+                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless)?,
+                a,
+                &["snapshot_identifier", "replication_source_identifier"],
+            )?;
             store("rds", "cluster_identifier", enc, rds_secondary(a)?)
         }
         "aws_docdb_cluster" => {
@@ -245,10 +243,11 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
             Vec::new(),
         ),
         "aws_ebs_volume" => {
-            let mut enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false)?;
-            if matches!(enc, Encryption::None) && restored(a, &["snapshot_id"])? {
-                enc = Encryption::Unknown;
-            }
+            let enc = or_restored(
+                switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false)?,
+                a,
+                &["snapshot_id"],
+            )?;
             store("ec2", "id", enc, Vec::new())
         }
         "aws_instance" => {

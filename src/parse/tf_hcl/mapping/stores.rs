@@ -135,11 +135,23 @@ fn rds_secondary(a: &Attrs<'_>) -> Vec<(String, Encryption)> {
     out
 }
 
-/// Restored from a snapshot or replicating another store, with no encryption of its own set.
-fn inherits(a: &Attrs<'_>, sources: &[&str], switch: &str, key: &str) -> bool {
-    a.boolean(switch).is_none()
+/// "Unencrypted" is not proven for a store restored from a snapshot or replicating another one
+/// with no encryption of its own set: it takes its source's, which the input does not show.
+fn or_inherited(
+    enc: Encryption,
+    a: &Attrs<'_>,
+    sources: &[&str],
+    switch: &str,
+    key: &str,
+) -> Encryption {
+    let inherits = a.boolean(switch).is_none()
         && key_attr(a, key).is_none()
-        && sources.iter().any(|s| a.present(s))
+        && sources.iter().any(|s| a.present(s));
+    if matches!(enc, Encryption::None) && inherits {
+        Encryption::Unknown
+    } else {
+        enc
+    }
 }
 
 /// Maps a data store type, `None` when it is not one.
@@ -185,33 +197,24 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
             store("s3", "key", enc, Vec::new())
         }
         "aws_db_instance" => {
-            let mut enc = switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false);
-            if matches!(enc, Encryption::None)
-                && inherits(
-                    a,
-                    &["replicate_source_db", "snapshot_identifier"],
-                    "storage_encrypted",
-                    "kms_key_id",
-                )
-            {
-                enc = Encryption::Unknown;
-            }
+            let enc = or_inherited(
+                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", false),
+                a,
+                &["replicate_source_db", "snapshot_identifier"],
+                "storage_encrypted",
+                "kms_key_id",
+            );
             store("rds", "identifier", enc, rds_secondary(a))
         }
         "aws_rds_cluster" => {
             let serverless = a.text("engine_mode").as_deref() == Some("serverless");
-            let mut enc =
-                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless);
-            if matches!(enc, Encryption::None)
-                && inherits(
-                    a,
-                    &["snapshot_identifier", "replication_source_identifier"],
-                    "storage_encrypted",
-                    "kms_key_id",
-                )
-            {
-                enc = Encryption::Unknown;
-            }
+            let enc = or_inherited(
+                switch_and_key(a, "storage_encrypted", "kms_key_id", "aws/rds", serverless),
+                a,
+                &["snapshot_identifier", "replication_source_identifier"],
+                "storage_encrypted",
+                "kms_key_id",
+            );
             store("rds", "cluster_identifier", enc, rds_secondary(a))
         }
         "aws_docdb_cluster" => {
@@ -276,12 +279,13 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
             Vec::new(),
         ),
         "aws_ebs_volume" => {
-            let mut enc = switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false);
-            if matches!(enc, Encryption::None)
-                && inherits(a, &["snapshot_id"], "encrypted", "kms_key_id")
-            {
-                enc = Encryption::Unknown;
-            }
+            let enc = or_inherited(
+                switch_and_key(a, "encrypted", "kms_key_id", "aws/ebs", false),
+                a,
+                &["snapshot_id"],
+                "encrypted",
+                "kms_key_id",
+            );
             store("ec2", "id", enc, Vec::new())
         }
         "aws_instance" => {
