@@ -7,6 +7,8 @@
 
 pub mod analysis;
 pub mod baseline;
+#[doc(hidden)]
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -142,14 +142,6 @@ fn yaml_unit(out: &mut String, i: usize) {
     );
 }
 
-/// CPU time of the calling thread (Linux `schedstat`), so a busy machine does not inflate the
-/// figure; `None` elsewhere.
-fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
 fn yaml_template(bytes: usize) -> String {
     let mut out = String::with_capacity(bytes + 4096);
     out.push_str(
@@ -225,11 +217,11 @@ fn main() {
     let mut errors = 0;
     let mut domains = 0;
     for _ in 0..args.runs.max(1) {
-        let (c0, t0) = (thread_cpu(), Instant::now());
+        let (c0, t0) = (keyreach::bench::thread_cpu(), Instant::now());
         let (estate, errs) = keyreach::parse::load(std::slice::from_ref(&path), &opts);
-        let (c1, t1) = (thread_cpu(), Instant::now());
+        let (c1, t1) = (keyreach::bench::thread_cpu(), Instant::now());
         let report = keyreach::analysis::analyze(&estate);
-        let (c2, t2) = (thread_cpu(), Instant::now());
+        let (c2, t2) = (keyreach::bench::thread_cpu(), Instant::now());
         if let (Some(c0), Some(c1), Some(c2)) = (c0, c1, c2) {
             cpu_load.push(c1 - c0);
             cpu_total.push(c2 - c0);

@@ -84,21 +84,12 @@ fn main() {
         ms(times[times.len() - 1]),
         times.len()
     );
-    if let Some(kib) = peak_rss_kib() {
+    if let Some(kib) = keyreach::bench::peak_rss_kib() {
         println!("peak resident memory: {:.1} MiB", kib as f64 / 1024.0);
     }
     if generated && keep.is_none() {
         let _ = std::fs::remove_dir_all(&root);
     }
-}
-
-/// Peak resident set size (`VmHWM` of /proc/self/status), in KiB (Linux only).
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn ms(d: Duration) -> f64 {

@@ -92,16 +92,16 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
     if let Some(w) = &args.write {
         std::fs::write(w, &text).with_context(|| format!("writing {}", w.display()))?;
     }
-    let rss_before = peak_rss_kib();
+    let rss_before = keyreach::bench::peak_rss_kib();
     let mut out = std::io::stdout().lock();
     for run in 0..args.repeat.max(1) {
-        let cpu_before = thread_cpu_ns();
+        let cpu_before = keyreach::bench::thread_cpu();
         let started = Instant::now();
         let parsed = tf_plan::parse(&display, &text, &LoadOptions::default())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let elapsed = started.elapsed();
-        let cpu = match (cpu_before, thread_cpu_ns()) {
-            (Some(a), Some(b)) => format!(", cpu {:.3} s", b.saturating_sub(a) as f64 / 1e9),
+        let cpu = match (cpu_before, keyreach::bench::thread_cpu()) {
+            (Some(a), Some(b)) => format!(", cpu {:.3} s", b.saturating_sub(a).as_secs_f64()),
             _ => String::new(),
         };
         writeln!(
@@ -113,7 +113,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
             elapsed.as_secs_f64()
         )?;
     }
-    match (rss_before, peak_rss_kib()) {
+    match (rss_before, keyreach::bench::peak_rss_kib()) {
         (Some(before), Some(after)) => writeln!(
             out,
             "peak RSS: {:.1} MiB (after generating: {:.1} MiB; plan text {:.1} MiB)",
@@ -165,27 +165,11 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
             total.as_secs_f64()
         )?;
     }
-    match peak_rss_kib() {
+    match keyreach::bench::peak_rss_kib() {
         Some(kib) => writeln!(out, "peak RSS: {:.1} MiB", kib as f64 / 1024.0)?,
         None => writeln!(out, "peak RSS: not available on this platform")?,
     }
     Ok(())
-}
-
-/// CPU time of this thread (`/proc/thread-self/schedstat`), in nanoseconds: wall time
-/// overstates the work on a loaded machine.
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
-/// Peak resident set size (`VmHWM` of /proc/self/status), in KiB.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 #[global_allocator]
