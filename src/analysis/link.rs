@@ -457,10 +457,10 @@ impl Links {
         } else {
             None
         };
+        if let Some(managed) = crate::model::aws_managed_alias(s) {
+            return KeyTarget::Other(KeyMarker::AwsManaged(managed));
+        }
         if let Some(name) = alias_name {
-            if let Some(svc) = name.strip_prefix("alias/aws/") {
-                return KeyTarget::Other(KeyMarker::AwsManaged(format!("aws/{svc}")));
-            }
             if let Some(&a) = self.alias_by_name.get(&name) {
                 if let Kind::Alias(al) = &estate.resources[a].kind {
                     if let Some(t) = self.resolve_key_value(estate, &al.target_key, depth + 1) {

@@ -503,6 +503,31 @@ pub enum Encryption {
     Unknown,
 }
 
+/// The AWS managed key a key reference names (`alias/aws/s3` or its alias ARN), as `aws/s3`.
+#[must_use]
+pub fn aws_managed_alias(key: &str) -> Option<String> {
+    let alias = match key.strip_prefix("arn:") {
+        Some(_) => key.split_once(":alias/").map(|(_, a)| a)?,
+        None => key.strip_prefix("alias/")?,
+    };
+    alias.starts_with("aws/").then(|| alias.to_owned())
+}
+
+impl Encryption {
+    /// KMS encryption with a key named by id, ARN or alias; `alias/aws/<svc>` names the
+    /// service's AWS managed key.
+    #[must_use]
+    pub fn with_key(v: VStr) -> Encryption {
+        match v {
+            Val::Known(k) => match aws_managed_alias(&k) {
+                Some(alias) => Encryption::AwsManaged(alias),
+                None => Encryption::Kms(Val::Known(k)),
+            },
+            other => Encryption::Kms(other),
+        }
+    }
+}
+
 /// A data store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataStore {
@@ -526,4 +551,36 @@ pub struct StoreEncryption {
     pub store: VStr,
     /// The encryption.
     pub encryption: Encryption,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_managed_aliases_and_key_encryption() {
+        assert_eq!(aws_managed_alias("alias/aws/s3").as_deref(), Some("aws/s3"));
+        assert_eq!(
+            aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:alias/aws/sqs").as_deref(),
+            Some("aws/sqs")
+        );
+        assert_eq!(aws_managed_alias("alias/orders"), None);
+        assert_eq!(
+            aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:key/abc"),
+            None
+        );
+        assert_eq!(aws_managed_alias("1234abcd-12ab"), None);
+        assert_eq!(
+            Encryption::with_key(Val::Known("alias/aws/rds".into())),
+            Encryption::AwsManaged("aws/rds".into())
+        );
+        assert_eq!(
+            Encryption::with_key(Val::Known("alias/orders".into())),
+            Encryption::Kms(Val::Known("alias/orders".into()))
+        );
+        assert_eq!(
+            Encryption::with_key(Val::Unknown),
+            Encryption::Kms(Val::Unknown)
+        );
+    }
 }

@@ -11,19 +11,6 @@ use super::resources::ResCtx;
 use super::rval::RVal;
 use crate::model::{DataStore, Encryption, Val};
 
-/// The AWS managed key alias (`aws/s3`) a key reference names, if it names one.
-#[must_use]
-pub(crate) fn aws_managed_alias(key: &str) -> Option<String> {
-    let alias = match key.find(":alias/") {
-        Some(i) if key.starts_with("arn:") => &key[i + 1..],
-        _ => key,
-    };
-    alias
-        .strip_prefix("alias/")
-        .filter(|a| a.starts_with("aws/"))
-        .map(str::to_owned)
-}
-
 /// Encryption under a key value (`None` when the value is absent).
 fn by_key(v: Option<&RVal>) -> Option<Encryption> {
     let v = v?;
@@ -31,11 +18,7 @@ fn by_key(v: Option<&RVal>) -> Option<Encryption> {
         RVal::Either(_) => Encryption::Unknown,
         _ => match v.vstr()? {
             Val::Known(s) if s.is_empty() => return None,
-            Val::Known(s) => match aws_managed_alias(&s) {
-                Some(a) => Encryption::AwsManaged(a),
-                None => Encryption::Kms(Val::Known(s)),
-            },
-            other => Encryption::Kms(other),
+            other => Encryption::with_key(other),
         },
     })
 }
@@ -606,17 +589,6 @@ impl ResCtx<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn aws_managed_aliases() {
-        assert_eq!(aws_managed_alias("alias/aws/s3").as_deref(), Some("aws/s3"));
-        assert_eq!(
-            aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:alias/aws/sqs").as_deref(),
-            Some("aws/sqs")
-        );
-        assert_eq!(aws_managed_alias("alias/orders"), None);
-        assert_eq!(aws_managed_alias("arn:aws:kms:eu-west-1:1:key/abc"), None);
-    }
 
     #[test]
     fn switches() {

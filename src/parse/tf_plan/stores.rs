@@ -13,27 +13,6 @@
 use super::attrs::{AttrResult, Attrs};
 use crate::model::{DataStore, Encryption, Kind, StoreEncryption, VStr, Val};
 
-/// The AWS managed key a key attribute names (`alias/aws/s3`, or its alias ARN), as `aws/s3`.
-#[must_use]
-pub(crate) fn aws_managed_alias(key: &str) -> Option<String> {
-    let alias = match key.strip_prefix("arn:") {
-        Some(_) => key.split_once(":alias/").map(|(_, a)| a)?,
-        None => key.strip_prefix("alias/")?,
-    };
-    alias.starts_with("aws/").then(|| alias.to_owned())
-}
-
-/// The encryption a key attribute value names.
-fn key_encryption(v: VStr) -> Encryption {
-    match v {
-        Val::Known(k) => match aws_managed_alias(&k) {
-            Some(alias) => Encryption::AwsManaged(alias),
-            None => Encryption::Kms(Val::Known(k)),
-        },
-        other => Encryption::Kms(other),
-    }
-}
-
 /// A key attribute, ignoring empty strings.
 fn key_attr(a: &Attrs, name: &str) -> AttrResult<Option<VStr>> {
     Ok(match a.string(name)? {
@@ -44,7 +23,7 @@ fn key_attr(a: &Attrs, name: &str) -> AttrResult<Option<VStr>> {
 
 /// A key attribute, or `default` when unset.
 fn key_or(a: &Attrs, name: &str, default: Encryption) -> AttrResult<Encryption> {
-    Ok(key_attr(a, name)?.map_or(default, key_encryption))
+    Ok(key_attr(a, name)?.map_or(default, Encryption::with_key))
 }
 
 /// "Unencrypted" is not proven for a store created from another one (a snapshot, a read
@@ -73,7 +52,7 @@ fn switch_and_key(
     on_by_default: bool,
 ) -> AttrResult<Encryption> {
     if let Some(k) = key_attr(a, key)? {
-        return Ok(key_encryption(k));
+        return Ok(Encryption::with_key(k));
     }
     Ok(match a.boolean(switch)? {
         None if on_by_default => Encryption::AwsManaged(managed.to_owned()),
@@ -110,12 +89,12 @@ fn s3_default(holder: &Attrs) -> AttrResult<Encryption> {
                 let key = key_attr(d, "kms_master_key_id")?;
                 Ok(match d.string("sse_algorithm")? {
                     Some(Val::Known(alg)) if alg.starts_with("aws:kms") => match key {
-                        Some(k) => key_encryption(k),
+                        Some(k) => Encryption::with_key(k),
                         None => Encryption::AwsManaged("aws/s3".to_owned()),
                     },
                     Some(Val::Known(_)) | None => Encryption::AwsOwned,
                     Some(Val::Unknown | Val::Ref(_)) => match key {
-                        Some(k) => key_encryption(k),
+                        Some(k) => Encryption::with_key(k),
                         None => Encryption::Unknown,
                     },
                 })
@@ -162,7 +141,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                 key_attr(a, "kms_key_id")?,
                 a.string("server_side_encryption")?,
             ) {
-                (Some(k), _) => key_encryption(k),
+                (Some(k), _) => Encryption::with_key(k),
                 (None, Some(Val::Known(alg))) if alg.starts_with("aws:kms") => managed("s3"),
                 (None, Some(Val::Known(_))) => Encryption::AwsOwned,
                 (None, Some(Val::Unknown | Val::Ref(_))) => Encryption::Unknown,
@@ -227,7 +206,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
         ),
         "aws_sqs_queue" => {
             let enc = match key_attr(a, "kms_master_key_id")? {
-                Some(k) => key_encryption(k),
+                Some(k) => Encryption::with_key(k),
                 None => match a.boolean("sqs_managed_sse_enabled")? {
                     Some(Val::Known(false)) => Encryption::None,
                     Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
@@ -292,9 +271,9 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
             let key = key_attr(a, "kms_key_id")?;
             let enc = match (a.string("encryption_type")?, key) {
                 (Some(Val::Known(t)), key) if t == "KMS" => {
-                    key.map_or_else(|| managed("kinesis"), key_encryption)
+                    key.map_or_else(|| managed("kinesis"), Encryption::with_key)
                 }
-                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => key_encryption(k),
+                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => Encryption::with_key(k),
                 (Some(Val::Unknown | Val::Ref(_)), None) => Encryption::Unknown,
                 (Some(Val::Known(_)) | None, _) => Encryption::None,
             };
@@ -335,7 +314,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
         "aws_elasticache_replication_group" => {
             let valkey = matches!(a.string("engine")?, Some(Val::Known(e)) if e.eq_ignore_ascii_case("valkey"));
             let enc = match key_attr(a, "kms_key_id")? {
-                Some(k) => key_encryption(k),
+                Some(k) => Encryption::with_key(k),
                 None => match a.boolean("at_rest_encryption_enabled")? {
                     Some(Val::Known(true)) => Encryption::AwsOwned,
                     None if valkey => Encryption::AwsOwned,
@@ -509,7 +488,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
         "aws_mq_broker" => {
             let enc = from_block(a, "encryption_options", Encryption::AwsOwned, |b| {
                 Ok(match key_attr(b, "kms_key_id")? {
-                    Some(k) => key_encryption(k),
+                    Some(k) => Encryption::with_key(k),
                     None => match b.boolean("use_aws_owned_key")? {
                         Some(Val::Known(false)) => managed("mq"),
                         None | Some(Val::Known(true)) => Encryption::AwsOwned,
@@ -568,24 +547,4 @@ fn rds_secondary(a: &Attrs) -> AttrResult<Vec<(String, Encryption)>> {
         ));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aws_managed_aliases() {
-        assert_eq!(aws_managed_alias("alias/aws/s3").as_deref(), Some("aws/s3"));
-        assert_eq!(
-            aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:alias/aws/rds").as_deref(),
-            Some("aws/rds")
-        );
-        assert_eq!(aws_managed_alias("alias/orders"), None);
-        assert_eq!(
-            aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:key/abc"),
-            None
-        );
-        assert_eq!(aws_managed_alias("1234abcd-12ab"), None);
-    }
 }

@@ -14,26 +14,6 @@ use super::Attrs;
 use crate::model::{DataStore, Encryption, Kind, StoreEncryption, VStr, Val};
 use crate::parse::tf_hcl::value::Value;
 
-/// `alias/aws/s3` or `arn:aws:kms:...:alias/aws/s3` as `aws/s3`.
-fn aws_managed_alias(key: &str) -> Option<String> {
-    let alias = match key.strip_prefix("arn:") {
-        Some(_) => key.split_once(":alias/").map(|(_, a)| a)?,
-        None => key.strip_prefix("alias/")?,
-    };
-    alias.starts_with("aws/").then(|| alias.to_owned())
-}
-
-/// Encryption with a key named by id, ARN or alias (`alias/aws/<svc>` is AWS managed).
-pub(crate) fn key_encryption(v: VStr) -> Encryption {
-    match v {
-        Val::Known(k) => match aws_managed_alias(&k) {
-            Some(alias) => Encryption::AwsManaged(alias),
-            None => Encryption::Kms(Val::Known(k)),
-        },
-        other => Encryption::Kms(other),
-    }
-}
-
 fn managed(svc: &str) -> Encryption {
     Encryption::AwsManaged(format!("aws/{svc}"))
 }
@@ -46,7 +26,7 @@ fn key_attr(a: &Attrs<'_>, name: &str) -> Option<VStr> {
 }
 
 fn key_or(a: &Attrs<'_>, name: &str, default: Encryption) -> Encryption {
-    key_attr(a, name).map_or(default, key_encryption)
+    key_attr(a, name).map_or(default, Encryption::with_key)
 }
 
 /// A switch (`storage_encrypted`, `encrypted`) and a key: the key wins; the switch on without a
@@ -59,7 +39,7 @@ fn switch_and_key(
     on_by_default: bool,
 ) -> Encryption {
     if let Some(k) = key_attr(a, key) {
-        return key_encryption(k);
+        return Encryption::with_key(k);
     }
     match a.boolean(switch) {
         None if on_by_default => Encryption::AwsManaged(managed.to_owned()),
@@ -94,12 +74,12 @@ fn s3_default(holder: &Attrs<'_>) -> Encryption {
                 let key = key_attr(d, "kms_master_key_id");
                 match d.s("sse_algorithm") {
                     Some(Val::Known(alg)) if alg.starts_with("aws:kms") => match key {
-                        Some(k) => key_encryption(k),
+                        Some(k) => Encryption::with_key(k),
                         None => managed("s3"),
                     },
                     Some(Val::Known(_)) | None => Encryption::AwsOwned,
                     Some(Val::Unknown | Val::Ref(_)) => {
-                        key.map_or(Encryption::Unknown, key_encryption)
+                        key.map_or(Encryption::Unknown, Encryption::with_key)
                     }
                 }
             },
@@ -188,7 +168,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
         }
         "aws_s3_object" | "aws_s3_bucket_object" => {
             let enc = match (key_attr(a, "kms_key_id"), a.s("server_side_encryption")) {
-                (Some(k), _) => key_encryption(k),
+                (Some(k), _) => Encryption::with_key(k),
                 (None, Some(Val::Known(alg))) if alg.starts_with("aws:kms") => managed("s3"),
                 (None, Some(Val::Known(_))) => Encryption::AwsOwned,
                 (None, Some(Val::Unknown | Val::Ref(_))) => Encryption::Unknown,
@@ -263,7 +243,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
         ),
         "aws_sqs_queue" => {
             let enc = match key_attr(a, "kms_master_key_id") {
-                Some(k) => key_encryption(k),
+                Some(k) => Encryption::with_key(k),
                 None => match a.boolean("sqs_managed_sse_enabled") {
                     Some(Val::Known(false)) => Encryption::None,
                     Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
@@ -341,9 +321,9 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
             let key = key_attr(a, "kms_key_id");
             let enc = match (a.s("encryption_type"), key) {
                 (Some(Val::Known(t)), key) if t == "KMS" => {
-                    key.map_or_else(|| managed("kinesis"), key_encryption)
+                    key.map_or_else(|| managed("kinesis"), Encryption::with_key)
                 }
-                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => key_encryption(k),
+                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => Encryption::with_key(k),
                 (Some(Val::Unknown | Val::Ref(_)), None) => Encryption::Unknown,
                 (Some(Val::Known(_)) | None, _) => Encryption::None,
             };
@@ -386,7 +366,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 .text("engine")
                 .is_some_and(|e| e.eq_ignore_ascii_case("valkey"));
             let enc = match key_attr(a, "kms_key_id") {
-                Some(k) => key_encryption(k),
+                Some(k) => Encryption::with_key(k),
                 None => match a.boolean("at_rest_encryption_enabled") {
                     Some(Val::Known(true)) => Encryption::AwsOwned,
                     None if valkey => Encryption::AwsOwned,
@@ -578,7 +558,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 "encryption_options",
                 Encryption::AwsOwned,
                 |b| match key_attr(b, "kms_key_id") {
-                    Some(k) => key_encryption(k),
+                    Some(k) => Encryption::with_key(k),
                     None => match b.boolean("use_aws_owned_key") {
                         Some(Val::Known(false)) => managed("mq"),
                         None | Some(Val::Known(true)) => Encryption::AwsOwned,
@@ -613,7 +593,7 @@ mod tests {
 
     #[test]
     fn aws_managed_aliases() {
-        let k = |s: &str| key_encryption(Val::Known(s.into()));
+        let k = |s: &str| Encryption::with_key(Val::Known(s.into()));
         assert_eq!(k("alias/aws/sqs"), Encryption::AwsManaged("aws/sqs".into()));
         assert_eq!(
             k("arn:aws:kms:us-east-1:111122223333:alias/aws/s3"),
@@ -623,7 +603,6 @@ mod tests {
             k("alias/orders"),
             Encryption::Kms(Val::Known("alias/orders".into()))
         );
-        assert_eq!(aws_managed_alias("1234abcd-12ab"), None);
         assert_eq!(managed("s3"), Encryption::AwsManaged("aws/s3".into()));
     }
 }
