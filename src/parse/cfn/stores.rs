@@ -11,6 +11,17 @@ use super::resources::ResCtx;
 use super::rval::RVal;
 use crate::model::{DataStore, Encryption, Val};
 
+/// The encryption of a database left without an encryption setting: `default`, unless it is
+/// created from a snapshot or another cluster, whose encryption it takes — which the template
+/// does not show, so `Unknown`.
+fn unset_encryption(rc: &ResCtx<'_, '_>, sources: &[&str], default: Encryption) -> Encryption {
+    if sources.iter().any(|s| rc.get(s).is_some()) {
+        Encryption::Unknown
+    } else {
+        default
+    }
+}
+
 /// Encryption under a key value (`None` when the value is absent).
 fn by_key(v: Option<&RVal>) -> Option<Encryption> {
     let v = v?;
@@ -57,14 +68,15 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
                 return None;
             }
             rds_secondary(rc, "PerformanceInsightsKMSKeyId", &mut secondary);
-            let inherited = rc.get("SourceDBInstanceIdentifier").is_some()
-                || rc.get("DBSnapshotIdentifier").is_some()
-                || rc.get("SourceDBClusterIdentifier").is_some();
-            let off = if inherited {
-                Encryption::Unknown
-            } else {
-                Encryption::None
-            };
+            let off = unset_encryption(
+                rc,
+                &[
+                    "SourceDBInstanceIdentifier",
+                    "DBSnapshotIdentifier",
+                    "SourceDBClusterIdentifier",
+                ],
+                Encryption::None,
+            );
             let e = switch(
                 rc.flag("StorageEncrypted"),
                 rc.get("KmsKeyId"),
@@ -75,17 +87,21 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
         }
         "AWS::RDS::DBCluster" => {
             rds_secondary(rc, "PerformanceInsightsKmsKeyId", &mut secondary);
-            let inherited = rc.get("SnapshotIdentifier").is_some()
-                || rc.get("SourceDBClusterIdentifier").is_some()
-                || rc.get("GlobalClusterIdentifier").is_some()
-                || rc.get("ReplicationSourceIdentifier").is_some();
-            let off = if inherited {
-                Encryption::Unknown
-            } else if rc.known("EngineMode").as_deref() == Some("serverless") {
-                am("rds")
-            } else {
-                Encryption::None
-            };
+            let serverless = rc.known("EngineMode").as_deref() == Some("serverless");
+            let off = unset_encryption(
+                rc,
+                &[
+                    "SnapshotIdentifier",
+                    "SourceDBClusterIdentifier",
+                    "GlobalClusterIdentifier",
+                    "ReplicationSourceIdentifier",
+                ],
+                if serverless {
+                    am("rds")
+                } else {
+                    Encryption::None
+                },
+            );
             let e = switch(
                 rc.flag("StorageEncrypted"),
                 rc.get("KmsKeyId"),
@@ -95,13 +111,11 @@ pub(crate) fn store(rc: &ResCtx, ty: &str) -> Option<DataStore> {
             ("rds", Some("DBClusterIdentifier"), e)
         }
         "AWS::DocDB::DBCluster" | "AWS::Neptune::DBCluster" => {
-            let inherited = rc.get("SnapshotIdentifier").is_some()
-                || rc.get("SourceDBClusterIdentifier").is_some();
-            let off = if inherited {
-                Encryption::Unknown
-            } else {
-                Encryption::None
-            };
+            let off = unset_encryption(
+                rc,
+                &["SnapshotIdentifier", "SourceDBClusterIdentifier"],
+                Encryption::None,
+            );
             let e = switch(
                 rc.flag("StorageEncrypted"),
                 rc.get("KmsKeyId"),
