@@ -212,7 +212,10 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     let (estate, errors) = parse::load(&args.input.inputs, &opts);
     report_input_errors(&errors);
     for n in &estate.notes {
-        eprintln!("note: {}: {}", n.location.file, n.message);
+        match n.location.line {
+            Some(line) => eprintln!("note: {}:{line}: {}", n.location.file, n.message),
+            None => eprintln!("note: {}: {}", n.location.file, n.message),
+        }
     }
     let mut report = analysis::analyze(&estate);
     report.findings = rules::check(&estate, &report, &config, today);

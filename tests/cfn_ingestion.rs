@@ -865,7 +865,6 @@ fn malformed_templates_give_located_errors() {
             Some(9),
             &["Queue", "Topic"],
         ),
-        ("missing-ref.yaml", "`${NoSuchParam}`", Some(10), &[]),
         (
             "missing-ref.yaml",
             "condition `NoSuchCondition` is not declared",
@@ -969,6 +968,24 @@ fn malformed_templates_give_located_errors() {
             );
         }
     }
+    // A reference to an undeclared name where the value does not bear on access (a name,
+    // tags, a description) is a located note, not an error: the value is unknown.
+    let (e, errors) = parse_one("malformed/missing-ref.yaml");
+    assert!(
+        !errors.iter().any(|x| x.message.contains("NoSuchParam")),
+        "{errors:#?}"
+    );
+    let note = e
+        .notes
+        .iter()
+        .find(|n| n.message.contains("`${NoSuchParam}`"))
+        .unwrap_or_else(|| panic!("no note for NoSuchParam in {:#?}", e.notes));
+    assert_eq!(note.location.line, Some(10));
+    assert!(
+        note.message.contains("does not bear on access"),
+        "{}",
+        note.message
+    );
     // Both bad items are reported, the valid ones analysed.
     let (_, errors) = parse_one("malformed/bad-getatt.yaml");
     assert_eq!(errors.len(), 2, "{errors:#?}");

@@ -3,7 +3,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{fixture, sarif_schema_errors};
+use common::{fixture, root, sarif_schema_errors};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -496,4 +496,57 @@ fn rules_and_rule_commands() {
     let r = run(keyreach("rule-unknown"), &["rule", "KR999"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown rule `KR999`"));
+}
+
+/// A reference to something the template does not declare is exit 2 where it decides access
+/// (a key reference), with the file and line.
+#[test]
+fn exit_2_for_an_undeclared_reference_that_decides_access() {
+    let t = root()
+        .join("testdata/cfn/malformed/missing-ref.yaml")
+        .display()
+        .to_string();
+    let r = analyze("cfn-missing-ref", &[&t]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("missing-ref.yaml:9 (at /Resources/Queue/Properties/KmsMasterKeyId/Ref)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("`NoSuchKey`"), "{}", r.stderr);
+}
+
+/// In tags, names and networking the same mistake does not change who has access: the
+/// template is analysed, each undeclared name noted at its line.
+#[test]
+fn undeclared_names_outside_access_are_noted() {
+    let t = root()
+        .join("testdata/cfn/fragment.yaml")
+        .display()
+        .to_string();
+    let r = analyze("cfn-fragment", &["--format", "json", &t]);
+    // 1, not 2: the instance's unencrypted volume is a high finding.
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.rules().contains(&"KR005".to_owned()));
+    for (line, name) in [
+        (8, "${Environment}"),
+        (21, "${CompanyName}"),
+        (29, "TeamName"),
+        (33, "AppSubnet"),
+        (34, "AppSecurityGroup"),
+    ] {
+        let want = format!("fragment.yaml:{line}: ");
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.starts_with("note: ") && l.contains(&want) && l.contains(name)),
+            "{name} at line {line}: {}",
+            r.stderr
+        );
+    }
+    let doc = r.json();
+    let domain = &doc["domains"][0];
+    assert_eq!(domain["keys"][0], "OrdersKey");
+    assert_eq!(domain["stores"][0]["id"], "OrdersBucket");
 }

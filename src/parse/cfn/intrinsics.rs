@@ -27,7 +27,7 @@ impl Ctx<'_> {
             _ => return self.bad(inst, at, "Fn::GetAtt takes [LogicalId, Attribute]"),
         };
         if self.template(inst).resource(&res).is_none() {
-            return self.bad(
+            return self.dangling(
                 inst,
                 at,
                 format!("Fn::GetAtt names `{res}`, which is not a resource of this template"),
@@ -96,7 +96,7 @@ impl Ctx<'_> {
                     continue;
                 }
             }
-            parts.push(self.bad(
+            parts.push(self.dangling(
                 inst,
                 at,
                 format!("Fn::Sub variable `${{{name}}}` names no parameter, resource or variable"),

@@ -53,6 +53,51 @@ impl Path<'_> {
     }
 }
 
+/// Whether a value at this pointer can change who has access: it sits in a condition, or in a
+/// property that carries policies, principals, key references, encryption settings, grants or
+/// role, user and group attachments. Names, tags, descriptions, networking, user data and
+/// outputs do not.
+pub(crate) fn bears_on_access(pointer: &str) -> bool {
+    const PASSIVE: &[&str] = &["Tags", "Description", "UserData", "Metadata", "Outputs"];
+    const BEARING: &[&str] = &[
+        "polic",
+        "principal",
+        "kms",
+        "encrypt",
+        "sse",
+        "keyid",
+        "keyarn",
+        "targetkey",
+        "role",
+        "user",
+        "group",
+        "account",
+        "boundary",
+        "grant",
+    ];
+    let mut segments = pointer.split('/').filter(|s| !s.is_empty());
+    match segments.next() {
+        Some("Conditions") => return true,
+        // The logical id (or the Globals section) names no property.
+        Some("Resources" | "Globals") => {
+            segments.next();
+        }
+        _ => return false,
+    }
+    let mut bearing = false;
+    for seg in segments {
+        if PASSIVE.contains(&seg) {
+            return false;
+        }
+        let lower = seg.to_ascii_lowercase();
+        if lower.contains("securitygroup") || lower.contains("subnetgroup") {
+            return false;
+        }
+        bearing |= BEARING.iter().any(|b| lower.contains(b));
+    }
+    bearing
+}
+
 /// Export name -> (instance, output key).
 pub(crate) type Exports = BTreeMap<String, (usize, String)>;
 
@@ -139,17 +184,24 @@ impl<'a> Ctx<'a> {
 
     /// Records a note at a pointer of an instance's template.
     pub(crate) fn note(&self, inst: usize, pointer: &str, message: impl Into<String>) {
+        self.note_at(inst, pointer, false, message.into());
+    }
+
+    /// Records a note at a pointer, with the exact line of a scalar when `exact`.
+    fn note_at(&self, inst: usize, pointer: &str, exact: bool, message: String) {
         let t = self.template(inst);
+        let line = if exact {
+            t.exact_line(pointer)
+        } else {
+            t.line(pointer)
+        };
         let location = Location {
             file: t.display.clone(),
-            line: t.line(pointer),
+            line,
             column: None,
             pointer: Some(t.source_pointer(pointer)),
         };
-        self.notes.borrow_mut().insert(Note {
-            location,
-            message: message.into(),
-        });
+        self.notes.borrow_mut().insert(Note { location, message });
     }
 
     /// Runs `f` one level deeper in a chain of cross-resource resolutions, guarding cycles.
@@ -340,13 +392,35 @@ impl<'a> Ctx<'a> {
         if self.template(inst).resource(name).is_some() {
             return self.attr(inst, name, None);
         }
-        self.bad(
+        self.dangling(
             inst,
             at,
             format!(
                 "Ref to `{name}`, which is neither a parameter nor a resource of this template"
             ),
         )
+    }
+
+    /// A reference to a name the template does not declare. CloudFormation rejects such a
+    /// template. Where the value bears on access (see [`bears_on_access`]) it is an input
+    /// error; elsewhere (names, tags, descriptions, networking, user data) the value is unknown
+    /// and a note names the line, so fragments and excerpts of templates are still analysed.
+    pub(crate) fn dangling(&self, inst: usize, at: &Path, message: String) -> RVal {
+        let pointer = at.render();
+        if bears_on_access(&pointer) {
+            self.error(inst, &pointer, message);
+        } else {
+            self.note_at(
+                inst,
+                &pointer,
+                true,
+                format!(
+                    "{message}; CloudFormation would reject the template. The value is \
+                     unknown; it does not bear on access, so the analysis goes on"
+                ),
+            );
+        }
+        RVal::unknown()
     }
 
     /// The resolved values, to be dropped elsewhere.
@@ -374,5 +448,45 @@ impl<'a> Ctx<'a> {
                 .into_iter()
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bears_on_access;
+
+    #[test]
+    fn values_that_bear_on_access() {
+        let table: &[(&str, bool)] = &[
+            (
+                "/Resources/Key/Properties/KeyPolicy/Statement/0/Principal/AWS",
+                true,
+            ),
+            (
+                "/Resources/B/Properties/BucketEncryption/ServerSideEncryptionConfiguration/0",
+                true,
+            ),
+            ("/Resources/Q/Properties/KmsMasterKeyId", true),
+            ("/Resources/A/Properties/TargetKeyId", true),
+            ("/Resources/R/Properties/ManagedPolicyArns/0", true),
+            ("/Resources/R/Properties/PermissionsBoundary", true),
+            ("/Resources/P/Properties/Roles/0", true),
+            ("/Resources/G/Properties/Users/1", true),
+            ("/Resources/F/Properties/Role", true),
+            ("/Globals/Function/Policies/0", true),
+            ("/Conditions/IsProd/Fn::Equals/0", true),
+            ("/Resources/I/Properties/SubnetId", false),
+            ("/Resources/I/Properties/SecurityGroupIds/0", false),
+            ("/Resources/I/Properties/IamInstanceProfile", false),
+            ("/Resources/I/Properties/UserData/Fn::Base64/Fn::Sub", false),
+            ("/Resources/Key/Properties/Description/Fn::Sub", false),
+            ("/Resources/A/Properties/AliasName/Fn::Sub", false),
+            ("/Resources/B/Properties/Tags/0/Value", false),
+            ("/Resources/KmsRoleUser/Properties/BucketName", false),
+            ("/Outputs/Arn/Value", false),
+        ];
+        for (pointer, want) in table {
+            assert_eq!(bears_on_access(pointer), *want, "{pointer}");
+        }
     }
 }
