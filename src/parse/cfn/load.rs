@@ -54,11 +54,179 @@ pub(crate) fn parse_text(display: &str, text: &str) -> Result<Value, InputError>
     parse_yaml(display, text)
 }
 
-/// Parses YAML text with the node budget of [`budget_for`].
+/// Parses YAML text with the node budget of [`budget_for`]. Large templates are parsed in
+/// parallel pieces (see [`parse_in_pieces`]); whenever that cannot give exactly the document's
+/// value, the whole text is parsed at once, which also gives any error its true line.
 ///
 /// # Errors
 /// Malformed YAML, duplicate keys, too deep nesting or too large alias expansion.
 pub(crate) fn parse_yaml(display: &str, text: &str) -> Result<Value, InputError> {
+    if text.len() >= PIECES_FROM {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(8);
+        if let Some(v) = parse_in_pieces(text, text.len() / PIECE, threads) {
+            return Ok(v);
+        }
+    }
+    parse_yaml_whole(display, text)
+}
+
+/// Templates smaller than this are parsed in one piece.
+const PIECES_FROM: usize = 512 * 1024;
+
+/// The size of a piece.
+const PIECE: usize = 256 * 1024;
+
+/// Parses a large template as several YAML documents on several threads: the text is cut at
+/// lines that start a resource (a line indented exactly like the first key under a top-level
+/// `Resources:` and starting with a letter or digit, as logical ids do), and every piece after
+/// the first is parsed behind its own `Resources:` line. At such a line every scalar, flow
+/// collection and block above it is closed, so each piece parses to exactly its part of the
+/// document. Gives `None` (parse the whole text instead) when no such lines
+/// are found, and when any piece fails — a malformed piece, an alias whose anchor is in
+/// another piece, a `%TAG` handle declared in another piece — or two pieces declare the same
+/// key.
+fn parse_in_pieces(text: &str, pieces: usize, threads: usize) -> Option<Value> {
+    if pieces < 2 || threads < 2 {
+        return None;
+    }
+    let cuts = resource_cuts(text, pieces);
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut texts: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(cuts.len() + 1);
+    texts.push(std::borrow::Cow::Borrowed(text.get(..cuts[0])?));
+    for (i, &start) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(text.len());
+        let body = text.get(start..end)?;
+        let mut piece = String::with_capacity(body.len() + 11);
+        piece.push_str("Resources:\n");
+        piece.push_str(body);
+        texts.push(std::borrow::Cow::Owned(piece));
+    }
+    let parse = |t: &str| -> Option<Value> {
+        let budget = Cell::new(budget_for(t.len()));
+        NodeSeed { budget: &budget }
+            .deserialize(yaml_serde::Deserializer::from_str(t))
+            .ok()
+    };
+    // A pool of threads takes the pieces in turn; only the pieces in work hold their parser's
+    // events at any time.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Option<Value>)> = std::thread::scope(|scope| {
+        let worker = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(t) = texts.get(i) else { break };
+                let v = parse(t);
+                let failed = v.is_none();
+                mine.push((i, v));
+                if failed {
+                    break;
+                }
+            }
+            mine
+        };
+        let handles: Vec<_> = (1..threads.min(texts.len()))
+            .map(|_| scope.spawn(worker))
+            .collect();
+        let mut all = worker();
+        for h in handles {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    });
+    if done.len() != texts.len() {
+        return None;
+    }
+    done.sort_by_key(|d| d.0);
+    let mut values = done.into_iter().map(|d| d.1);
+    let first = values.next().flatten();
+    let rest: Vec<Option<Value>> = values.collect();
+    let Value::Object(mut root) = first? else {
+        return None;
+    };
+    for piece in rest {
+        let Value::Object(top) = piece? else {
+            return None;
+        };
+        for (key, value) in top {
+            match (key.as_str(), root.get_mut(&key), value) {
+                ("Resources", Some(Value::Object(resources)), Value::Object(more)) => {
+                    for (id, r) in more {
+                        if resources.insert(id, r).is_some() {
+                            return None;
+                        }
+                    }
+                }
+                (_, None, value) => {
+                    root.insert(key, value);
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(Value::Object(root))
+}
+
+/// Byte offsets of up to `pieces - 1` lines to cut a template at (see [`parse_in_pieces`]),
+/// near equal shares of the text. Empty when the text has no block `Resources:` section.
+fn resource_cuts(text: &str, pieces: usize) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let mut offset = 0;
+    let mut lines = text.split_inclusive('\n');
+    // The top-level `Resources:` line.
+    loop {
+        let Some(line) = lines.next() else {
+            return cuts;
+        };
+        offset += line.len();
+        let rest = line.strip_prefix("Resources:").map(str::trim);
+        if rest.is_some_and(|r| r.is_empty() || r.starts_with('#')) {
+            break;
+        }
+    }
+    // The indentation of its keys, from its first line with content.
+    let mut indent = 0;
+    for line in lines.by_ref() {
+        offset += line.len();
+        let content = line.trim_start_matches(' ');
+        if content.trim().is_empty() || content.starts_with('#') {
+            continue;
+        }
+        indent = line.len() - content.len();
+        if indent == 0 || !content.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return cuts;
+        }
+        break;
+    }
+    let share = text.len() / pieces;
+    for line in lines {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_start_matches(' ');
+        let depth = line.len() - content.len();
+        if depth == 0 && !(content.trim().is_empty() || content.starts_with('#')) {
+            // The section ended.
+            break;
+        }
+        if depth == indent
+            && content.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && start >= share * (cuts.len() + 1)
+        {
+            cuts.push(start);
+            if cuts.len() + 1 == pieces {
+                break;
+            }
+        }
+    }
+    cuts
+}
+
+/// Parses YAML text as one document.
+fn parse_yaml_whole(display: &str, text: &str) -> Result<Value, InputError> {
     let budget = Cell::new(budget_for(text.len()));
     let de = yaml_serde::Deserializer::from_str(text);
     let value = NodeSeed { budget: &budget }.deserialize(de).map_err(|e| {
@@ -394,5 +562,59 @@ mod tests {
         assert!(parse_yaml("t.yaml", &s).is_err());
         let s = format!("{{\"a\":{}", "[".repeat(10_000));
         assert!(parse_text("t.json", &s).is_err());
+    }
+
+    /// A template with `n` resources, some of them written in awkward YAML.
+    fn template(n: usize) -> String {
+        let mut s = String::from(
+            "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Env: {Type: String}\nResources:\n",
+        );
+        for i in 0..n {
+            s.push_str(&format!(
+                "  # resource {i}\n  Key{i}:\n    Type: AWS::KMS::Key\n    Properties:\n      \
+                 Description: !Sub '${{Env}} {i}'\n      Tags: [{{Key: a, Value: \"x\n\n   y\"}}]\n      \
+                 KeyPolicy: |\n        {{\"Statement\": []}}\n\n  Queue{i}:\n    Type: AWS::SQS::Queue\n    \
+                 Properties: {{KmsMasterKeyId: !GetAtt Key{i}.Arn}}\n"
+            ));
+        }
+        s.push_str("Outputs:\n  A: {Value: !Ref Key0}\n");
+        s
+    }
+
+    #[test]
+    fn pieces_give_the_same_document() {
+        let text = template(200);
+        let whole = parse_yaml_whole("t.yaml", &text).expect("valid");
+        for threads in [2, 3, 7] {
+            assert!(!resource_cuts(&text, threads).is_empty());
+            let pieces = parse_in_pieces(&text, threads, 2).expect("cut");
+            assert!(pieces == whole, "{threads} pieces differ");
+        }
+        assert_eq!(whole["Resources"].as_object().map(Map::len), Some(400));
+    }
+
+    #[test]
+    fn pieces_fall_back_to_the_whole_text() {
+        // An alias whose anchor is in another piece.
+        let mut text = template(100).replacen("Type: AWS::KMS::Key", "Type: &t AWS::KMS::Key", 1);
+        text.push_str("Extra: *t\n");
+        assert!(parse_in_pieces(&text, 2, 2).is_none());
+        assert_eq!(yaml(&text)["Extra"], json!("AWS::KMS::Key"));
+        // The same logical id in two pieces is the whole text's duplicate-key error.
+        let text = format!(
+            "{}  Key0:\n    Type: X\n",
+            template(100).replace("Outputs:\n  A: {Value: !Ref Key0}\n", "")
+        );
+        assert!(parse_in_pieces(&text, 2, 2).is_none());
+        let e = parse_yaml("t.yaml", &text).expect_err("duplicate");
+        assert!(e.message.contains("duplicate key `Key0`"), "{e}");
+        // A quoted scalar cut in two.
+        let text = template(100).replacen("Value: \"x", "Value: \"x\n  Cut here", 60);
+        let whole = parse_yaml_whole("t.yaml", &text).expect("libyaml takes it");
+        assert!(parse_in_pieces(&text, 2, 2).is_none());
+        assert!(yaml(&text) == whole);
+        // No block `Resources:` section: nothing to cut.
+        assert!(resource_cuts("Resources: {}\n", 2).is_empty());
+        assert!(resource_cuts("Resources:\n- a\n", 2).is_empty());
     }
 }
