@@ -1128,3 +1128,70 @@ fn foreach_loops_expand() {
     let e = load_ok(&["foreach.yaml"], &o);
     assert!(ids_contains(&e, "Bucketledger") && !ids_contains(&e, "Bucketorders"));
 }
+
+/// A template large enough to be parsed and mapped in pieces on several threads gives the same
+/// model as a small one: references across pieces, lines, errors and notes all hold.
+#[test]
+fn large_templates_are_read_in_pieces_without_changing_the_answer() {
+    const N: usize = 2200;
+    let mut text = String::from("Parameters:\n  Env: {Type: String, Default: prod}\nResources:\n");
+    for i in 0..N {
+        let target = (i + N / 2) % N;
+        let key_ref = if i == N - 1 {
+            "!Ref NoSuchKey".to_owned()
+        } else {
+            format!("!GetAtt Key{target}.Arn")
+        };
+        let tag = if i == 5 || i == 1700 {
+            "!Ref TeamName"
+        } else {
+            "data"
+        };
+        text.push_str(&format!(
+            "  Key{i}:\n    Type: AWS::KMS::Key\n    Properties:\n      \
+             Description: !Sub '${{Env}} key {i} of the orders domain, padded to a realistic size'\n  \
+             Queue{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      \
+             KmsMasterKeyId: {key_ref}\n      Tags:\n        - {{Key: team, Value: {tag}}}\n"
+        ));
+    }
+    assert!(text.len() > 600 * 1024, "{}", text.len());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join("large-template.yaml");
+    std::fs::write(&path, &text).expect("write");
+    let (e, errors) = load(std::slice::from_ref(&path), &with_account());
+    let line = |needle: &str| {
+        let n = text
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("needle");
+        Some(u32::try_from(n + 1).expect("small"))
+    };
+    assert_eq!(e.resources.len(), 2 * N);
+    for i in 0..N - 1 {
+        let target = format!("Key{}", (i + N / 2) % N);
+        assert_eq!(
+            encryption(res(&e, &format!("Queue{i}"))),
+            &Encryption::Kms(rf(&target, Some("Arn"))),
+            "Queue{i}"
+        );
+    }
+    assert_eq!(res(&e, "Queue1700").location.line, line("  Queue1700:"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].message.contains("`NoSuchKey`"), "{}", errors[0]);
+    assert_eq!(errors[0].line, line("!Ref NoSuchKey"));
+    let notes: Vec<_> = e
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("`TeamName`"))
+        .map(|n| n.location.line)
+        .collect();
+    let mut tag_lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("!Ref TeamName"))
+        .map(|(n, _)| u32::try_from(n + 1).ok());
+    assert_eq!(
+        notes,
+        vec![tag_lines.next().flatten(), tag_lines.next().flatten()]
+    );
+}

@@ -480,161 +480,245 @@ impl<'e> Engine<'e> {
                     || c.scps.docs.iter().any(|d| mentions_path_keys(d.doc))
             })
             .collect();
+        let shared = Shared {
+            ctxs: &ctxs,
+            rev: &rev,
+            path_sensitive: &path_sensitive,
+            services_of_key,
+            ectx: &ectx,
+        };
+        let work: Vec<(usize, &[usize])> = self
+            .key_candidates
+            .iter()
+            .map(|(&k, c)| (k, c.as_slice()))
+            .collect();
+        // Keys are independent: evaluate them on every core, larger candidate sets first.
+        let total: usize = work.iter().map(|(_, c)| c.len()).sum();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(8)
+            .min(1 + total / 2_000);
         let mut out = BTreeMap::new();
-        for (&k, cands) in &self.key_candidates {
-            let r = &self.estate.resources[k];
-            let Kind::Key(key) = &r.kind else { continue };
-            let account = self.key_account(key, &self.universe.account);
-            let state = key_policy(self.estate, self.links, k);
-            let label_default = "default key policy".to_owned();
-            let policy = match &state {
-                KeyPolicyState::Known(d, l) => Some(LabeledDoc { label: l, doc: d }),
-                KeyPolicyState::Default => self.default_docs.get(&account).map(|d| LabeledDoc {
-                    label: &label_default,
-                    doc: d,
-                }),
-                KeyPolicyState::Unknown => None,
-            };
-            let grant_data: Vec<GrantData> = self
-                .links
-                .grants_of_key
-                .get(&k)
-                .into_iter()
-                .flatten()
-                .filter_map(|&g| {
-                    let Kind::Grant(grant) = &self.estate.resources[g].kind else {
-                        return None;
-                    };
-                    let label = match &grant.name {
-                        Some(Val::Known(n)) => format!("{} ({n})", self.estate.resources[g].id),
-                        _ => self.estate.resources[g].id.clone(),
-                    };
-                    let gid = self
-                        .links
-                        .resolve_principal(self.estate, &grant.grantee)
-                        .map(|i| self.estate.resources[i].id.clone());
-                    Some((
-                        label,
-                        grant.grantee.known().cloned(),
-                        gid,
-                        grant.operations.known().cloned(),
-                        !grant.constraints.is_empty(),
-                    ))
-                })
-                .collect();
-            let grants: Vec<GrantCtx<'_>> = grant_data
-                .iter()
-                .map(|(label, arn, gid, ops, constrained)| GrantCtx {
-                    label,
-                    grantee_arn: arn.as_deref(),
-                    grantee_id: gid.as_deref(),
-                    operations: ops.as_deref(),
-                    constrained: *constrained,
-                })
-                .collect();
-            let aliases = self.links.aliases_of_key.get(&k);
-            let region = key
-                .arn
-                .as_ref()
-                .and_then(|a| a.known())
-                .and_then(|a| a.split(':').nth(3))
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .or_else(|| self.estate.context.region.clone());
-            let origin = match key.origin {
-                crate::model::KeyOrigin::AwsKms => "AWS_KMS",
-                crate::model::KeyOrigin::External => "EXTERNAL",
-                crate::model::KeyOrigin::CustomKeyStore => "AWS_CLOUDHSM",
-            };
-            let kctx = KeyCtx {
-                id: Some(&r.id),
-                arn: key.arn.as_ref().and_then(|a| a.known()).map(String::as_str),
-                account: Some(&account),
-                region: region.as_deref(),
-                policy,
-                tags: r.tags.known(),
-                key_spec: key.key_spec.as_deref().unwrap_or("SYMMETRIC_DEFAULT"),
-                key_usage: key.key_usage.as_deref().unwrap_or("ENCRYPT_DECRYPT"),
-                key_origin: origin,
-                multi_region: key.multi_region,
-                aliases: aliases.map(Vec::as_slice),
-                rcps: Layer {
-                    docs: self
-                        .rcps
-                        .iter()
-                        .map(|(l, d)| LabeledDoc { label: l, doc: d })
-                        .collect(),
-                    incomplete: false,
-                },
-                grants,
-            };
-            let region_s = region.as_deref().unwrap_or("us-east-1");
-            let store_services: BTreeSet<&str> = services_of_key
-                .get(&k)
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect();
-            let named = kctx
-                .policy
-                .map(|p| via_services_named(p.doc, region_s))
-                .unwrap_or_default();
-            let mut paths: Vec<ViaPath> = Vec::new();
-            for svc in &store_services {
-                // With the Region unknown, the request may come from whichever Region the key
-                // policy names for this service: use its own values rather than a guess.
-                let values: Vec<String> = if region.is_none() {
-                    named
-                        .iter()
-                        .filter(|(s, _)| s == svc)
-                        .map(|(_, v)| v.clone())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let values = if values.is_empty() {
-                    vec![format!("{svc}.{region_s}.amazonaws.com")]
-                } else {
-                    values
-                };
-                for value in values {
-                    paths.push(ViaPath {
-                        value,
-                        service: (*svc).to_owned(),
-                        in_input: true,
-                    });
+        if threads < 2 {
+            for (k, cands) in work {
+                if let Some(acc) = self.run_key(k, cands, &shared) {
+                    out.insert(k, acc);
                 }
             }
-            // Services the key policy names in kms:ViaService but that hold no store of this
-            // key in the input: data under the key may still live there, so access through
-            // them counts, capped at conditional.
-            for (svc, value) in named {
-                if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value)
-                {
-                    paths.push(ViaPath {
-                        value,
-                        service: svc,
-                        in_input: false,
-                    });
+            return out;
+        }
+        let mut order: Vec<usize> = (0..work.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(work[i].1.len()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Vec<(usize, BTreeMap<usize, Acc>)>> = std::thread::scope(|scope| {
+            let worker = || {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&w) = order.get(i) else { break };
+                    let (k, cands) = work[w];
+                    if let Some(acc) = self.run_key(k, cands, &shared) {
+                        mine.push((k, acc));
+                    }
+                }
+                mine
+            };
+            let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+            let mut all = vec![worker()];
+            for h in handles {
+                // A worker that panicked lost its keys; evaluate them here instead.
+                all.push(h.join().unwrap_or_default());
+            }
+            all
+        });
+        for (k, acc) in results.into_iter().flatten() {
+            out.insert(k, acc);
+        }
+        for (k, cands) in work {
+            if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(k) {
+                if let Some(acc) = self.run_key(k, cands, &shared) {
+                    slot.insert(acc);
                 }
             }
-            let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
-                || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
-            let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
-            for &p in cands {
-                // A service path can only decide differently from a direct call when some
-                // policy on the way reads a path-dependent condition key.
-                let sensitive = key_path_sensitive || path_sensitive[p];
-                let via: &[ViaPath] = if sensitive { &paths } else { &[] };
-                let acc = evaluate(&ctxs[p], &kctx, via, key.multi_region, &ectx);
-                if acc.any() {
-                    direct.insert(p, acc);
-                }
-            }
-            out.insert(k, propagate(direct, &rev, &self.universe));
         }
         out
     }
+
+    /// Evaluates one key against its candidate principals and propagates through role chains.
+    fn run_key(
+        &self,
+        k: usize,
+        cands: &[usize],
+        shared: &Shared<'_, '_>,
+    ) -> Option<BTreeMap<usize, Acc>> {
+        let Shared {
+            ctxs,
+            rev,
+            path_sensitive,
+            services_of_key,
+            ectx,
+        } = *shared;
+        let r = &self.estate.resources[k];
+        let Kind::Key(key) = &r.kind else {
+            return None;
+        };
+        let account = self.key_account(key, &self.universe.account);
+        let state = key_policy(self.estate, self.links, k);
+        let label_default = "default key policy".to_owned();
+        let policy = match &state {
+            KeyPolicyState::Known(d, l) => Some(LabeledDoc { label: l, doc: d }),
+            KeyPolicyState::Default => self.default_docs.get(&account).map(|d| LabeledDoc {
+                label: &label_default,
+                doc: d,
+            }),
+            KeyPolicyState::Unknown => None,
+        };
+        let grant_data: Vec<GrantData> = self
+            .links
+            .grants_of_key
+            .get(&k)
+            .into_iter()
+            .flatten()
+            .filter_map(|&g| {
+                let Kind::Grant(grant) = &self.estate.resources[g].kind else {
+                    return None;
+                };
+                let label = match &grant.name {
+                    Some(Val::Known(n)) => format!("{} ({n})", self.estate.resources[g].id),
+                    _ => self.estate.resources[g].id.clone(),
+                };
+                let gid = self
+                    .links
+                    .resolve_principal(self.estate, &grant.grantee)
+                    .map(|i| self.estate.resources[i].id.clone());
+                Some((
+                    label,
+                    grant.grantee.known().cloned(),
+                    gid,
+                    grant.operations.known().cloned(),
+                    !grant.constraints.is_empty(),
+                ))
+            })
+            .collect();
+        let grants: Vec<GrantCtx<'_>> = grant_data
+            .iter()
+            .map(|(label, arn, gid, ops, constrained)| GrantCtx {
+                label,
+                grantee_arn: arn.as_deref(),
+                grantee_id: gid.as_deref(),
+                operations: ops.as_deref(),
+                constrained: *constrained,
+            })
+            .collect();
+        let aliases = self.links.aliases_of_key.get(&k);
+        let region = key
+            .arn
+            .as_ref()
+            .and_then(|a| a.known())
+            .and_then(|a| a.split(':').nth(3))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.estate.context.region.clone());
+        let origin = match key.origin {
+            crate::model::KeyOrigin::AwsKms => "AWS_KMS",
+            crate::model::KeyOrigin::External => "EXTERNAL",
+            crate::model::KeyOrigin::CustomKeyStore => "AWS_CLOUDHSM",
+        };
+        let kctx = KeyCtx {
+            id: Some(&r.id),
+            arn: key.arn.as_ref().and_then(|a| a.known()).map(String::as_str),
+            account: Some(&account),
+            region: region.as_deref(),
+            policy,
+            tags: r.tags.known(),
+            key_spec: key.key_spec.as_deref().unwrap_or("SYMMETRIC_DEFAULT"),
+            key_usage: key.key_usage.as_deref().unwrap_or("ENCRYPT_DECRYPT"),
+            key_origin: origin,
+            multi_region: key.multi_region,
+            aliases: aliases.map(Vec::as_slice),
+            rcps: Layer {
+                docs: self
+                    .rcps
+                    .iter()
+                    .map(|(l, d)| LabeledDoc { label: l, doc: d })
+                    .collect(),
+                incomplete: false,
+            },
+            grants,
+        };
+        let region_s = region.as_deref().unwrap_or("us-east-1");
+        let store_services: BTreeSet<&str> = services_of_key
+            .get(&k)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let named = kctx
+            .policy
+            .map(|p| via_services_named(p.doc, region_s))
+            .unwrap_or_default();
+        let mut paths: Vec<ViaPath> = Vec::new();
+        for svc in &store_services {
+            // With the Region unknown, the request may come from whichever Region the key
+            // policy names for this service: use its own values rather than a guess.
+            let values: Vec<String> = if region.is_none() {
+                named
+                    .iter()
+                    .filter(|(s, _)| s == svc)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let values = if values.is_empty() {
+                vec![format!("{svc}.{region_s}.amazonaws.com")]
+            } else {
+                values
+            };
+            for value in values {
+                paths.push(ViaPath {
+                    value,
+                    service: (*svc).to_owned(),
+                    in_input: true,
+                });
+            }
+        }
+        // Services the key policy names in kms:ViaService but that hold no store of this
+        // key in the input: data under the key may still live there, so access through
+        // them counts, capped at conditional.
+        for (svc, value) in named {
+            if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value) {
+                paths.push(ViaPath {
+                    value,
+                    service: svc,
+                    in_input: false,
+                });
+            }
+        }
+        let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
+            || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
+        let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
+        for &p in cands {
+            // A service path can only decide differently from a direct call when some
+            // policy on the way reads a path-dependent condition key.
+            let sensitive = key_path_sensitive || path_sensitive[p];
+            let via: &[ViaPath] = if sensitive { &paths } else { &[] };
+            let acc = evaluate(&ctxs[p], &kctx, via, key.multi_region, ectx);
+            if acc.any() {
+                direct.insert(p, acc);
+            }
+        }
+        Some(propagate(direct, rev, &self.universe))
+    }
+}
+
+/// What every key's evaluation reads, shared by the worker threads.
+struct Shared<'s, 'a> {
+    ctxs: &'s [PrincipalCtx<'a>],
+    rev: &'s AssumeGraph,
+    path_sensitive: &'s [bool],
+    services_of_key: &'s BTreeMap<usize, BTreeSet<String>>,
+    ectx: &'s EvalContext<'s>,
 }
 
 /// Adds to `cands` every principal a policy names, and the declared principals that a

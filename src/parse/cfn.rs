@@ -83,14 +83,14 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
         inst.enabled = on;
     }
 
-    let mut ctx = Ctx::new(&templates, &instances, opts, &cli);
-    ctx.ids = Some(stacks::assign_ids(&templates, &instances));
+    let ids = stacks::assign_ids(&templates, &instances);
+    let ctx = {
+        let mut c = Ctx::new(&templates, &instances, opts, &cli);
+        c.ids = Some(&ids);
+        c
+    };
     let mut parsed = Parsed::default();
-    for (i, inst) in instances.iter().enumerate() {
-        if inst.enabled {
-            map_instance(&ctx, i, &mut parsed);
-        }
-    }
+    let mut caches = map_all(&ctx, &mut parsed, &mut errors, &mut notes);
     for key in cli.keys() {
         let declared = instances.iter().any(|i| {
             i.parent.is_none()
@@ -110,8 +110,9 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
     let (errs, nts) = ctx.take_messages();
     // Freeing the template trees and caches of a large input takes a visible share of the run;
     // it happens on another thread while the caller goes on.
-    let caches = ctx.into_caches();
+    caches.push(ctx.into_caches());
     drop(instances);
+    drop(ids);
     if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
         let _ = std::thread::Builder::new()
             .name("keyreach-free".into())
@@ -232,7 +233,7 @@ fn load_template(
         root,
         index,
         text: f.text.clone(),
-        full_index: std::cell::OnceCell::new(),
+        full_index: std::sync::OnceLock::new(),
         pointer_alias,
     })
 }
@@ -276,20 +277,112 @@ fn transform_notes(display: &str, root: &Value, notes: &mut Vec<Note>) {
     }
 }
 
-fn map_instance(ctx: &Ctx, inst: usize, parsed: &mut Parsed) {
+/// One mapped piece: its index, what it produced, its messages and its resolver's caches.
+type MappedPiece = (usize, Parsed, Vec<InputError>, Vec<Note>, Vec<rval::RVal>);
+
+/// Resources per piece of work when mapping a large estate on several threads. The pieces do
+/// not depend on the number of cores, so neither does the result.
+const MAP_PIECE: usize = 1024;
+
+/// Maps every resource of every enabled instance, in order. A large estate is cut into pieces
+/// of [`MAP_PIECE`] resources, each mapped with a resolver of its own on a pool of threads;
+/// their resources are put back in order and their messages merged. Returns the resolvers'
+/// caches, to be freed by the caller.
+fn map_all(
+    ctx: &Ctx<'_>,
+    parsed: &mut Parsed,
+    errors: &mut Vec<InputError>,
+    notes: &mut Vec<Note>,
+) -> Vec<Vec<rval::RVal>> {
+    let mut work: Vec<(usize, &str, &Value)> = Vec::new();
+    for (inst, instance) in ctx.instances.iter().enumerate() {
+        if !instance.enabled {
+            continue;
+        }
+        if let Some(resources) = ctx.template(inst).resources() {
+            work.extend(resources.iter().map(|(l, raw)| (inst, l.as_str(), raw)));
+        }
+    }
+    let pieces: Vec<&[(usize, &str, &Value)]> = work.chunks(MAP_PIECE).collect();
+    if pieces.len() < 2 {
+        for &(inst, logical, raw) in &work {
+            map_resource(ctx, inst, logical, raw, parsed);
+        }
+        return Vec::new();
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(pieces.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // The resolver caches are not shared: each piece gets a resolver over the same input.
+    let (templates, instances, opts, cli, ids) = (
+        ctx.templates,
+        ctx.instances,
+        ctx.opts,
+        ctx.cli_params,
+        ctx.ids,
+    );
+    let mut done: Vec<MappedPiece> = std::thread::scope(|scope| {
+        let worker = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(piece) = pieces.get(i) else { break };
+                let mut own = Ctx::new(templates, instances, opts, cli);
+                own.ids = ids;
+                let mut out = Parsed::default();
+                for &(inst, logical, raw) in *piece {
+                    map_resource(&own, inst, logical, raw, &mut out);
+                }
+                let (errs, nts) = own.take_messages();
+                mine.push((i, out, errs, nts, own.into_caches()));
+            }
+            mine
+        };
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+        let mut all = worker();
+        for h in handles {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    });
+    done.sort_by_key(|d| d.0);
+    let mut caches = Vec::new();
+    let mut mapped = 0;
+    for (i, out, errs, nts, cache) in done {
+        // A piece whose worker stopped is mapped here instead.
+        for piece in pieces.iter().take(i).skip(mapped) {
+            for &(inst, logical, raw) in *piece {
+                map_resource(ctx, inst, logical, raw, parsed);
+            }
+        }
+        mapped = i + 1;
+        parsed.resources.extend(out.resources);
+        parsed.suppressions.extend(out.suppressions);
+        errors.extend(errs);
+        notes.extend(nts);
+        caches.push(cache);
+    }
+    for piece in pieces.iter().skip(mapped) {
+        for &(inst, logical, raw) in *piece {
+            map_resource(ctx, inst, logical, raw, parsed);
+        }
+    }
+    caches
+}
+
+fn map_resource(ctx: &Ctx, inst: usize, logical: &str, raw: &Value, parsed: &mut Parsed) {
     let t = ctx.template(inst);
-    let Some(resources) = t.resources() else {
-        return;
-    };
-    for (logical, raw) in resources {
+    {
         let ptr = format!("/Resources/{}", pointer_token(logical));
 
         let Some(ty) = raw.get("Type").and_then(Value::as_str) else {
             ctx.error(inst, &ptr, "a resource needs a `Type`");
-            continue;
+            return;
         };
         match ctx.resource_condition(inst, logical) {
-            Truth::False => continue,
+            Truth::False => return,
             Truth::True => {}
             Truth::Unknown => ctx.note(
                 inst,

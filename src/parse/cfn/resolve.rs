@@ -117,7 +117,7 @@ pub(crate) struct Ctx<'a> {
     /// Values from `--parameter` and parameter files (apply to top-level instances).
     pub cli_params: &'a BTreeMap<String, String>,
     /// Resource ids per instance, once assigned (before that, plain logical ids).
-    pub ids: Option<Vec<FastMap<String, String>>>,
+    pub ids: Option<&'a [FastMap<String, String>]>,
     /// Per instance: condition name -> truth.
     pub(super) conditions: RefCell<Vec<FastMap<String, Truth>>>,
     /// What is being resolved right now (cycle guard): kind, instance, name.
@@ -167,7 +167,6 @@ impl<'a> Ctx<'a> {
     /// The id of a resource of an instance.
     pub(crate) fn id_of(&self, inst: usize, logical: &str) -> String {
         self.ids
-            .as_ref()
             .and_then(|ids| ids.get(inst))
             .and_then(|m| m.get(logical).cloned())
             .unwrap_or_else(|| logical.to_owned())
@@ -424,7 +423,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The resolved values, to be dropped elsewhere.
-    pub(crate) fn into_caches(self) -> impl Send {
+    pub(crate) fn into_caches(self) -> Vec<RVal> {
         // Rc is not Send: unwrap what is uniquely owned, leak nothing.
         let props = self.props.into_inner();
         let mut values: Vec<RVal> = Vec::new();

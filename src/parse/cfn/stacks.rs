@@ -40,7 +40,7 @@ pub(crate) struct Template {
     /// The text, for the exact lines of errors.
     pub text: String,
     /// Lines of every entry, built on first use (errors, suppressions).
-    pub full_index: std::cell::OnceCell<PosIndex>,
+    pub full_index: std::sync::OnceLock<PosIndex>,
     /// Pointer prefixes of resources SAM generated -> the pointer of what the text declares.
     pub pointer_alias: BTreeMap<String, String>,
 }
@@ -379,7 +379,7 @@ mod tests {
             root: Value::Null,
             index: PosIndex::default(),
             text: String::new(),
-            full_index: std::cell::OnceCell::new(),
+            full_index: std::sync::OnceLock::new(),
             pointer_alias: BTreeMap::new(),
         };
         t.pointer_alias
