@@ -7,8 +7,7 @@
 //! monotone worklist pass per key over the reverse assume-role edges — no per-pair path query.
 
 use super::eval::{
-    self, AccessPath, Decision, EvalContext, GrantCtx, KeyCtx, LabeledDoc, Layer, PrincipalCtx,
-    RoleCtx,
+    self, AccessPath, EvalContext, GrantCtx, KeyCtx, LabeledDoc, Layer, PrincipalCtx, RoleCtx,
 };
 use super::link::{DocState, Links};
 use super::principals::{arn_account_any, org_policies, Universe};
@@ -857,18 +856,56 @@ fn evaluate(
 ) -> Acc {
     let mut acc = Acc::new();
     let mut class_best = [Capability::No; 3];
+    // Per class, the first action reaching its best capability and the path it took (`None`
+    // for a direct call). Only these decisions are explained.
+    let mut winner: [Option<(String, Option<usize>)>; 3] = [None, None, None];
     for (i, (action, class)) in all_actions().enumerate() {
         if !action_applies(action, key, multi_region) {
             continue;
         }
         let full = format!("kms:{action}");
-        let direct = eval::decide(&full, p, key, &AccessPath::default(), ectx);
-        let mut best: Decision = direct;
+        let mut best = eval::decide_capability(&full, p, key, &AccessPath::default(), ectx);
+        let mut best_path = None;
         // Service paths (kms:ViaService) count for data actions; administrative actions are
         // judged on direct calls only (a grant an integrated service creates for its own
         // resource is not a grant the caller controls — kms-semantics §4).
-        if class != Class::Admin && best.capability != Capability::Yes {
-            for v in via {
+        if class != Class::Admin && best != Capability::Yes {
+            for (j, v) in via.iter().enumerate() {
+                let d = eval::decide_capability(
+                    &full,
+                    p,
+                    key,
+                    &AccessPath {
+                        via_service: Some(&v.value),
+                    },
+                    ectx,
+                );
+                let cap = if v.in_input {
+                    d
+                } else {
+                    d.and(Capability::Conditional)
+                };
+                if cap > best {
+                    best = cap;
+                    best_path = Some(j);
+                    if best == Capability::Yes {
+                        break;
+                    }
+                }
+            }
+        }
+        acc.caps[i] = best;
+        let ci = class as usize;
+        if best > class_best[ci] {
+            class_best[ci] = best;
+            winner[ci] = Some((full, best_path));
+        }
+    }
+    for (ci, w) in winner.into_iter().enumerate() {
+        let Some((full, path)) = w else { continue };
+        acc.via[ci] = match path.and_then(|j| via.get(j)) {
+            None => eval::decide(&full, p, key, &AccessPath::default(), ectx).evidence,
+            Some(v) => {
                 let d = eval::decide(
                     &full,
                     p,
@@ -878,34 +915,17 @@ fn evaluate(
                     },
                     ectx,
                 );
-                let (cap, note) = if v.in_input {
-                    (d.capability, format!("through {}", v.service))
+                let note = if v.in_input {
+                    format!("through {}", v.service)
                 } else {
-                    (
-                        d.capability.and(Capability::Conditional),
-                        format!(
-                            "through {} (no {} store under this key in the input)",
-                            v.service, v.service
-                        ),
+                    format!(
+                        "through {} (no {} store under this key in the input)",
+                        v.service, v.service
                     )
                 };
-                if cap > best.capability {
-                    best = Decision {
-                        capability: cap,
-                        evidence: d.evidence.into_iter().chain([note]).collect(),
-                    };
-                    if best.capability == Capability::Yes {
-                        break;
-                    }
-                }
+                d.evidence.into_iter().chain([note]).collect()
             }
-        }
-        acc.caps[i] = best.capability;
-        let ci = class as usize;
-        if best.capability > class_best[ci] {
-            class_best[ci] = best.capability;
-            acc.via[ci] = best.evidence;
-        }
+        };
     }
     service_grants(p, key, via, ectx, &mut acc, &mut class_best);
     acc

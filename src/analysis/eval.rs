@@ -263,7 +263,20 @@ pub fn decide(
     path: &AccessPath<'_>,
     ctx: &EvalContext<'_>,
 ) -> Decision {
-    decide::decide(action, principal, key, path, ctx)
+    decide::decide(action, principal, key, path, ctx, true)
+}
+
+/// [`decide`] without evidence: the capability alone, for callers that explain only the
+/// decisions they keep.
+#[must_use]
+pub fn decide_capability(
+    action: &str,
+    principal: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    path: &AccessPath<'_>,
+    ctx: &EvalContext<'_>,
+) -> Capability {
+    decide::decide(action, principal, key, path, ctx, false).capability
 }
 
 /// The role being assumed.

@@ -61,6 +61,7 @@ pub(super) fn decide_assume(
         scope: TRUST,
         rcps: None,
         grants: &[],
+        explain: true,
     };
     match same_account(caller, role.account) {
         Some(same) => run(&spec(same)),

@@ -37,6 +37,7 @@ pub(super) fn decide(
     key: &KeyCtx<'_>,
     path: &AccessPath<'_>,
     _ctx: &EvalContext<'_>,
+    explain: bool,
 ) -> Decision {
     let req = Req {
         action,
@@ -55,6 +56,7 @@ pub(super) fn decide(
         // RCPs do not apply to kms:RetireGrant (even through kms:*) [K-RCP].
         rcps: (!retire).then_some(&key.rcps),
         grants: &key.grants,
+        explain,
     };
     let cross_ok = info.is_none_or(|a| a.cross_account);
     let run_one = |same: bool| {
@@ -180,6 +182,8 @@ pub(super) struct Spec<'r, 'a> {
     pub rcps: Option<&'r Layer<'a>>,
     /// Grants on the resource.
     pub grants: &'r [GrantCtx<'a>],
+    /// Whether to gather evidence (otherwise only the capability is decided).
+    pub explain: bool,
 }
 
 /// Runs the decision procedure for one reading of same/cross account.
@@ -327,6 +331,12 @@ pub(super) fn run(spec: &Spec<'_, '_>) -> Decision {
     let result = best.and(scp_tri);
     if result == Tri::False {
         return no();
+    }
+    if !spec.explain {
+        return Decision {
+            capability: result.capability(),
+            evidence: Vec::new(),
+        };
     }
 
     // Evidence, only now that the answer is not `no`.
