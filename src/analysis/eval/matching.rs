@@ -124,22 +124,26 @@ pub(crate) struct Arn<'a> {
 }
 
 pub(crate) fn parse_arn(s: &str) -> Option<Arn<'_>> {
-    let mut it = s.splitn(6, ':');
-    let (arn, _partition, service, _region, account, resource) = (
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    );
-    if arn != "arn" {
+    // `arn:partition:service:region:account:resource`, the resource keeping its own colons.
+    let rest = s.strip_prefix("arn:")?;
+    let mut colons = [0usize; 4];
+    let mut found = 0;
+    for (i, b) in rest.bytes().enumerate() {
+        if b == b':' {
+            colons[found] = i;
+            found += 1;
+            if found == colons.len() {
+                break;
+            }
+        }
+    }
+    if found < colons.len() {
         return None;
     }
     Some(Arn {
-        service,
-        account,
-        resource,
+        service: rest.get(colons[0] + 1..colons[1])?,
+        account: rest.get(colons[2] + 1..colons[3])?,
+        resource: rest.get(colons[3] + 1..)?,
     })
 }
 
@@ -480,6 +484,34 @@ mod tests {
             ),
             RefKind::Opaque
         );
+    }
+
+    #[test]
+    fn arns_split_into_their_parts() {
+        let a = parse_arn("arn:aws:iam::111122223333:root").expect("arn");
+        assert_eq!(
+            (a.service, a.account, a.resource),
+            ("iam", "111122223333", "root")
+        );
+        let a = parse_arn("arn:aws:s3:::bucket/key:with:colons").expect("arn");
+        assert_eq!(
+            (a.service, a.account, a.resource),
+            ("s3", "", "bucket/key:with:colons")
+        );
+        let a = parse_arn("arn:aws-cn:kms:cn-north-1:111122223333:key/k").expect("arn");
+        assert_eq!(
+            (a.service, a.account, a.resource),
+            ("kms", "111122223333", "key/k")
+        );
+        for bad in [
+            "arn:aws:iam::111122223333",
+            "arn:aws",
+            "ARN:aws:iam::1:root",
+            "x",
+            "",
+        ] {
+            assert!(parse_arn(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]
