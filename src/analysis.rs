@@ -38,8 +38,7 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
     let engine = Engine::new(estate, &links);
     let per_key = engine.run(&services);
     let universe = &engine.universe;
-    let mut domains_out = Vec::new();
-    for (name, plan) in &plans {
+    let build = |(name, plan): (&String, &domains::DomainPlan)| -> Domain {
         let mut merged: BTreeMap<usize, Acc> = BTreeMap::new();
         let mut by_key: BTreeMap<usize, BTreeMap<String, BTreeMap<String, Capability>>> =
             BTreeMap::new();
@@ -83,13 +82,38 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
         keys.extend(plan.other_keys.iter().map(KeyMarker::as_string));
         keys.sort();
         keys.dedup();
-        domains_out.push(Domain {
+        Domain {
             name: name.clone(),
             keys,
             stores: plan.stores.clone(),
             access,
-        });
-    }
+        }
+    };
+    let work: Vec<_> = plans.iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(1 + work.len() / 8);
+    let domains_out: Vec<Domain> = if threads < 2 {
+        work.into_iter().map(build).collect()
+    } else {
+        // Domains are independent: build them in contiguous shares, kept in order.
+        let share = work.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = work
+                .chunks(share)
+                .map(|chunk| scope.spawn(|| chunk.iter().copied().map(build).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .zip(work.chunks(share))
+                .flat_map(|(h, chunk)| {
+                    h.join()
+                        .unwrap_or_else(|_| chunk.iter().copied().map(build).collect())
+                })
+                .collect()
+        })
+    };
     drop(engine);
     Analysis {
         estate,
