@@ -40,7 +40,7 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
     let universe = &engine.universe;
     let build = |(name, plan): (&String, &domains::DomainPlan)| -> Domain {
         let mut merged: BTreeMap<usize, Acc> = BTreeMap::new();
-        let mut by_key: BTreeMap<usize, BTreeMap<String, BTreeMap<String, Capability>>> =
+        let mut by_key: BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Capability>>> =
             BTreeMap::new();
         for k in &plan.keys {
             for (p, acc) in per_key.get(k).into_iter().flatten() {
@@ -148,10 +148,10 @@ fn entry(name: &str, arn: Option<String>, kind: PrincipalKind, acc: &Acc) -> Acc
     }
 }
 
-fn action_map(acc: &Acc) -> BTreeMap<String, Capability> {
+fn action_map(acc: &Acc) -> BTreeMap<&'static str, Capability> {
     access::all_actions()
         .zip(&acc.caps)
-        .map(|((a, _), c)| (a.to_owned(), *c))
+        .map(|((a, _), c)| (a, *c))
         .collect()
 }
 
@@ -193,7 +193,7 @@ fn marker_entry(m: &KeyMarker, account: &str, partition: &str) -> AccessEntry {
     let name = format!("arn:{partition}:iam::{acct}:root");
     let mut actions = BTreeMap::new();
     for (a, c) in access::all_actions() {
-        actions.insert(a.to_owned(), if c == Class::Admin { admin } else { cap });
+        actions.insert(a, if c == Class::Admin { admin } else { cap });
     }
     AccessEntry {
         principal: name.clone(),

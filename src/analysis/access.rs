@@ -74,6 +74,13 @@ pub fn all_actions() -> impl Iterator<Item = (&'static str, Class)> {
         .chain(ADMIN.iter().map(|a| (*a, Class::Admin)))
 }
 
+/// [`all_actions`] with their `kms:` prefix, as requests name them.
+fn prefixed_actions() -> &'static [String] {
+    static NAMES: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| all_actions().map(|(a, _)| format!("kms:{a}")).collect());
+    &NAMES
+}
+
 fn action_count() -> usize {
     READ.len() + WRITE.len() + ADMIN.len()
 }
@@ -858,13 +865,27 @@ fn evaluate(
     let mut class_best = [Capability::No; 3];
     // Per class, the first action reaching its best capability and the path it took (`None`
     // for a direct call). Only these decisions are explained.
-    let mut winner: [Option<(String, Option<usize>)>; 3] = [None, None, None];
-    for (i, (action, class)) in all_actions().enumerate() {
+    let mut winner: [Option<(&str, Option<usize>)>; 3] = [None, None, None];
+    // Actions that every statement and grant treats alike get the same decision: decide each
+    // such group once.
+    let mut decided: BTreeMap<Vec<u8>, (Capability, Option<usize>)> = BTreeMap::new();
+    let mut signature = Vec::new();
+    for (i, ((action, class), full)) in all_actions().zip(prefixed_actions()).enumerate() {
         if !action_applies(action, key, multi_region) {
             continue;
         }
-        let full = format!("kms:{action}");
-        let mut best = eval::decide_capability(&full, p, key, &AccessPath::default(), ectx);
+        eval::action_signature(full, p, key, &mut signature);
+        signature.push(class as u8);
+        if let Some(&(best, best_path)) = decided.get(&signature) {
+            acc.caps[i] = best;
+            let ci = class as usize;
+            if best > class_best[ci] {
+                class_best[ci] = best;
+                winner[ci] = Some((full, best_path));
+            }
+            continue;
+        }
+        let mut best = eval::decide_capability(full, p, key, &AccessPath::default(), ectx);
         let mut best_path = None;
         // Service paths (kms:ViaService) count for data actions; administrative actions are
         // judged on direct calls only (a grant an integrated service creates for its own
@@ -872,7 +893,7 @@ fn evaluate(
         if class != Class::Admin && best != Capability::Yes {
             for (j, v) in via.iter().enumerate() {
                 let d = eval::decide_capability(
-                    &full,
+                    full,
                     p,
                     key,
                     &AccessPath {
@@ -894,6 +915,7 @@ fn evaluate(
                 }
             }
         }
+        decided.insert(std::mem::take(&mut signature), (best, best_path));
         acc.caps[i] = best;
         let ci = class as usize;
         if best > class_best[ci] {
@@ -904,10 +926,10 @@ fn evaluate(
     for (ci, w) in winner.into_iter().enumerate() {
         let Some((full, path)) = w else { continue };
         acc.via[ci] = match path.and_then(|j| via.get(j)) {
-            None => eval::decide(&full, p, key, &AccessPath::default(), ectx).evidence,
+            None => eval::decide(full, p, key, &AccessPath::default(), ectx).evidence,
             Some(v) => {
                 let d = eval::decide(
-                    &full,
+                    full,
                     p,
                     key,
                     &AccessPath {

@@ -266,6 +266,17 @@ pub fn decide(
     decide::decide(action, principal, key, path, ctx, true)
 }
 
+/// Writes to `out` what [`decide`] reads of `action` for this principal and key: two actions
+/// with the same signature get the same decision.
+pub fn action_signature(
+    action: &str,
+    principal: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    out: &mut Vec<u8>,
+) {
+    decide::action_signature(action, principal, key, out);
+}
+
 /// [`decide`] without evidence: the capability alone, for callers that explain only the
 /// decisions they keep.
 #[must_use]

@@ -97,11 +97,11 @@ pub struct AccessEntry {
     /// Per-action capability on the domain's keys (KMS action names without prefix); not part
     /// of the contract's JSON, used by rules.
     #[serde(skip)]
-    pub actions: BTreeMap<String, Capability>,
+    pub actions: BTreeMap<&'static str, Capability>,
     /// The same per key (key id -> action -> capability), for rules that must name the key a
     /// capability is on; not part of the contract's JSON.
     #[serde(skip)]
-    pub per_key: BTreeMap<String, BTreeMap<String, Capability>>,
+    pub per_key: BTreeMap<String, BTreeMap<&'static str, Capability>>,
 }
 
 /// One domain.

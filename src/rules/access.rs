@@ -552,18 +552,16 @@ mod tests {
         t.key("aws_kms_key.pay", None);
         t.domain("payments", &["aws_kms_key.pay"]);
         let mut admin = role("aws_iam_role.admin", None, No, No, Yes);
-        admin.actions.insert("PutKeyPolicy".into(), Yes);
+        admin.actions.insert("PutKeyPolicy", Yes);
         t.entry("payments", admin);
         let mut granter = role("aws_iam_role.granter", None, No, No, Conditional);
-        granter
-            .actions
-            .insert("kms:CreateGrant".into(), Conditional);
+        granter.actions.insert("kms:CreateGrant", Conditional);
         t.entry("payments", granter);
         let mut lifecycle = role("aws_iam_role.ops", None, No, No, Yes);
-        lifecycle.actions.insert("ScheduleKeyDeletion".into(), Yes);
+        lifecycle.actions.insert("ScheduleKeyDeletion", Yes);
         t.entry("payments", lifecycle);
         let mut reader_admin = role("aws_iam_role.both", None, Yes, No, Yes);
-        reader_admin.actions.insert("PutKeyPolicy".into(), Yes);
+        reader_admin.actions.insert("PutKeyPolicy", Yes);
         t.entry("payments", reader_admin);
         let f = t.run("KR008");
         assert_eq!(subjects(&f), ["aws_iam_role.admin", "aws_iam_role.granter"]);

@@ -352,7 +352,7 @@ mod tests {
         t.key("aws_kms_key.a", None).policy = Some(Val::Known(doc(APP_ONLY)));
         t.domain("a", &["aws_kms_key.a"]);
         let mut admin = role("aws_iam_role.admin", None, No, No, Yes);
-        admin.actions.insert("PutKeyPolicy".into(), Yes);
+        admin.actions.insert("PutKeyPolicy", Yes);
         t.entry("a", admin);
         assert!(t.run("KR009").is_empty());
 

@@ -18,8 +18,8 @@ use super::evidence::{Ev, Trail};
 use super::grants::grant_tri;
 use super::matching::{account_principal, Req, Target};
 use super::statement::{
-    ceiling, denies, layer_allows, layer_denies, scan_resource_policy, LayerAllow, RpScan, Scope,
-    Witness, IDENTITY,
+    action_tri, ceiling, denies, layer_allows, layer_denies, scan_resource_policy, LayerAllow,
+    RpScan, Scope, Witness, IDENTITY,
 };
 use super::{
     AccessPath, Decision, EvalContext, GrantCtx, KeyCtx, LabeledDoc, Layer, PrincipalCtx, Tri,
@@ -68,6 +68,49 @@ pub(super) fn decide(
     match same_account(principal, key.account) {
         Some(same) => run_one(same),
         None => merge_unknown_account(run_one(true), run_one(false)),
+    }
+}
+
+/// Everything about `action` that [`decide`] reads for this principal and key, written to
+/// `out`: how each statement of every layer and of the key policy matches the action, how
+/// each grant matches it, and the action's own properties (cross-account, `RetireGrant`, a
+/// grant operation for `kms:GrantIsForAWSResource`). Two actions with the same signature get
+/// the same decision, evidence included.
+pub(super) fn action_signature(
+    action: &str,
+    principal: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    let info = kms_action(action);
+    let name = info.map(|a| a.name);
+    out.push(u8::from(info.is_none_or(|a| a.cross_account)));
+    out.push(u8::from(name == Some("RetireGrant")));
+    out.push(u8::from(matches!(
+        name,
+        Some("CreateGrant" | "ListGrants" | "RevokeGrant")
+    )));
+    let mut layer = |l: &Layer<'_>| {
+        for d in &l.docs {
+            for stmt in &d.doc.statements {
+                out.push(action_tri(stmt, action) as u8);
+            }
+        }
+    };
+    layer(&principal.identity);
+    if let Some(b) = &principal.boundary {
+        layer(b);
+    }
+    layer(&principal.scps);
+    layer(&key.rcps);
+    if let Some(d) = &key.policy {
+        for stmt in &d.doc.statements {
+            out.push(action_tri(stmt, action) as u8);
+        }
+    }
+    for g in &key.grants {
+        out.push(grant_tri(g, principal, action) as u8);
     }
 }
 

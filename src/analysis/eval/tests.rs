@@ -333,7 +333,20 @@ impl S {
         let path = AccessPath {
             via_service: self.via,
         };
-        super::decide(action, &principal, &key, &path, &EvalContext::default())
+        let got = super::decide(action, &principal, &key, &path, &EvalContext::default());
+        // Every action sharing this action's signature gets the same decision (the engine
+        // decides each group of such actions once).
+        let (mut sig, mut other) = (Vec::new(), Vec::new());
+        super::action_signature(action, &principal, &key, &mut sig);
+        for a in super::actions::KMS_ACTIONS {
+            let full = format!("kms:{}", a.name);
+            super::action_signature(&full, &principal, &key, &mut other);
+            if other == sig {
+                let d = super::decide(&full, &principal, &key, &path, &EvalContext::default());
+                assert_eq!(d, got, "{action} and {full} share a signature");
+            }
+        }
+        got
     }
 
     /// Runs `decide_assume` on role `target` in account A.
