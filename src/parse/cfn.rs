@@ -91,7 +91,7 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
         c
     };
     let mut parsed = Parsed::default();
-    let mut caches = map_all(&ctx, &mut parsed, &mut errors, &mut notes);
+    map_all(&ctx, &mut parsed, &mut errors, &mut notes);
     for key in cli.keys() {
         let declared = instances.iter().any(|i| {
             i.parent.is_none()
@@ -111,7 +111,7 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
     let (errs, nts) = ctx.take_messages();
     // Freeing the template trees and caches of a large input takes a visible share of the run;
     // it happens on another thread while the caller goes on.
-    caches.push(ctx.into_caches());
+    let caches = ctx.into_caches();
     drop(instances);
     drop(ids);
     if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
@@ -296,8 +296,8 @@ fn transform_notes(display: &str, root: &Value, notes: &mut Vec<Note>) {
     }
 }
 
-/// One mapped piece: its index, what it produced, its messages and its resolver's caches.
-type MappedPiece = (usize, Parsed, Vec<InputError>, Vec<Note>, Vec<rval::RVal>);
+/// One mapped piece: its index, what it produced and its messages.
+type MappedPiece = (usize, Parsed, Vec<InputError>, Vec<Note>);
 
 /// Resources per piece of work when mapping a large estate on several threads. The pieces do
 /// not depend on the number of cores, so neither does the result.
@@ -305,14 +305,13 @@ const MAP_PIECE: usize = 1024;
 
 /// Maps every resource of every enabled instance, in order. A large estate is cut into pieces
 /// of [`MAP_PIECE`] resources, each mapped with a resolver of its own on a pool of threads;
-/// their resources are put back in order and their messages merged. Returns the resolvers'
-/// caches, to be freed by the caller.
+/// their resources are put back in order and their messages merged.
 fn map_all(
     ctx: &Ctx<'_>,
     parsed: &mut Parsed,
     errors: &mut Vec<InputError>,
     notes: &mut Vec<Note>,
-) -> Vec<Vec<rval::RVal>> {
+) {
     let mut work: Vec<(usize, &str, &Value)> = Vec::new();
     for (inst, instance) in ctx.instances.iter().enumerate() {
         if !instance.enabled {
@@ -327,7 +326,7 @@ fn map_all(
         for &(inst, logical, raw) in &work {
             map_resource(ctx, inst, logical, raw, parsed);
         }
-        return Vec::new();
+        return;
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -355,7 +354,10 @@ fn map_all(
                     map_resource(&own, inst, logical, raw, &mut out);
                 }
                 let (errs, nts) = own.take_messages();
-                mine.push((i, out, errs, nts, own.into_caches()));
+                // The piece's resolved values are not needed once it is mapped: freeing them
+                // here lets the next pieces reuse the memory.
+                drop(own);
+                mine.push((i, out, errs, nts));
             }
             mine
         };
@@ -367,9 +369,8 @@ fn map_all(
         all
     });
     done.sort_by_key(|d| d.0);
-    let mut caches = Vec::new();
     let mut mapped = 0;
-    for (i, out, errs, nts, cache) in done {
+    for (i, out, errs, nts) in done {
         // A piece whose worker stopped is mapped here instead.
         for piece in pieces.iter().take(i).skip(mapped) {
             for &(inst, logical, raw) in *piece {
@@ -381,14 +382,12 @@ fn map_all(
         parsed.suppressions.extend(out.suppressions);
         errors.extend(errs);
         notes.extend(nts);
-        caches.push(cache);
     }
     for piece in pieces.iter().skip(mapped) {
         for &(inst, logical, raw) in *piece {
             map_resource(ctx, inst, logical, raw, parsed);
         }
     }
-    caches
 }
 
 fn map_resource(ctx: &Ctx, inst: usize, logical: &str, raw: &Value, parsed: &mut Parsed) {
