@@ -87,6 +87,7 @@ pub fn load_options(args: &InputArgs) -> anyhow::Result<LoadOptions> {
         parameter_files: args.parameter_files.clone(),
         vars: pairs(&args.vars, "--var")?,
         var_files: args.var_files.clone(),
+        exits_after: true,
     })
 }
 

@@ -38,6 +38,10 @@ pub struct LoadOptions {
     pub vars: Vec<(String, String)>,
     /// Terraform `--var-file`.
     pub var_files: Vec<PathBuf>,
+    /// The process exits right after this analysis (the command line): parser memory that
+    /// would otherwise be freed on a background thread (CloudFormation template trees) is left
+    /// to the exit.
+    pub exits_after: bool,
 }
 
 /// A text input read from disk.

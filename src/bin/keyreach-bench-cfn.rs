@@ -1,7 +1,8 @@
 //! Benchmark: generates a synthetic CloudFormation template of a given size (keys with
 //! policies, aliases, roles with inline policies, buckets, queues, IAM policies and noise
 //! resources, full of `!Sub`, `!GetAtt`, `!Ref` and `!If`) and times reading it into the model
-//! and analysing it.
+//! and analysing it in this process, then the `keyreach analyze` command on it end to end (the
+//! `keyreach` binary built next to this one, one process per run).
 //!
 //! ```text
 //! cargo run --release --bin keyreach-bench-cfn -- [--size-mb 5] [--format yaml|json] [--runs 5] [--keep FILE]
@@ -236,6 +237,39 @@ fn main() {
         load_times.push(t1 - t0);
         total_times.push(t2 - t0);
     }
+    // The command a user runs, as separate processes: parse, analyse, rules and the JSON
+    // report, start to exit.
+    let mut cli_times = Vec::new();
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("keyreach")))
+        .filter(|p| p.is_file());
+    if let Some(exe) = &exe {
+        for _ in 0..args.runs.max(1) {
+            let t0 = Instant::now();
+            let status = std::process::Command::new(exe)
+                .args([
+                    "analyze",
+                    "--format",
+                    "json",
+                    "--fail-on",
+                    "never",
+                    "--account-id",
+                    "111122223333",
+                    "--region",
+                    "eu-west-1",
+                    "--domain-tag",
+                    "DataDomain",
+                ])
+                .arg(&path)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+            if status.is_ok_and(|s| s.code() == Some(0)) {
+                cli_times.push(t0.elapsed());
+            }
+        }
+    }
     if args.keep.is_none() {
         let _ = std::fs::remove_file(&path);
     }
@@ -259,6 +293,17 @@ fn main() {
             "CPU time of the analysing thread: read into model median {:.3} s; read + analyse median {:.3} s",
             median(&mut cpu_load).as_secs_f64(),
             median(&mut cpu_total).as_secs_f64(),
+        );
+    }
+    if cli_times.is_empty() {
+        println!("`keyreach analyze --format json` end to end: not measured (build the keyreach binary)");
+    } else {
+        let n = cli_times.len();
+        let best = cli_times.iter().min().copied().unwrap_or_default();
+        println!(
+            "`keyreach analyze --format json` end to end, one process per run: median {:.3} s, best {:.3} s ({n} runs)",
+            median(&mut cli_times).as_secs_f64(),
+            best.as_secs_f64(),
         );
     }
 }

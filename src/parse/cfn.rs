@@ -114,7 +114,10 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
     let caches = ctx.into_caches();
     drop(instances);
     drop(ids);
-    if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
+    if opts.exits_after {
+        // The process exits next: the trees are left to the exit.
+        std::mem::forget((templates, caches));
+    } else if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
         FREEING.fetch_add(1, Ordering::SeqCst);
         let spawned = std::thread::Builder::new()
             .name("keyreach-free".into())
