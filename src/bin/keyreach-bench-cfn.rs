@@ -296,7 +296,9 @@ fn main() {
         );
     }
     if cli_times.is_empty() {
-        println!("`keyreach analyze --format json` end to end: not measured (build the keyreach binary)");
+        println!(
+            "`keyreach analyze --format json` end to end: not measured (build the keyreach binary)"
+        );
     } else {
         let n = cli_times.len();
         let best = cli_times.iter().min().copied().unwrap_or_default();

@@ -617,4 +617,46 @@ mod tests {
         assert!(resource_cuts("Resources: {}\n", 2).is_empty());
         assert!(resource_cuts("Resources:\n- a\n", 2).is_empty());
     }
+
+    /// Whatever a template's bytes, the pieces either give exactly the whole text's document or
+    /// step aside.
+    #[test]
+    fn pieces_never_disagree_with_the_whole_text() {
+        let base = template(40);
+        let specials = b" \n:-\"'[]{}&*!#|>a\t%?,";
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % (n as u64)).unwrap_or(0)
+        };
+        let mut agreed = 0;
+        for _ in 0..300 {
+            let mut bytes = base.clone().into_bytes();
+            for _ in 0..1 + next(3) {
+                let at = next(bytes.len());
+                let c = specials[next(specials.len())];
+                match next(3) {
+                    0 => bytes[at] = c,
+                    1 => bytes.insert(at, c),
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            if let Some(v) = parse_in_pieces(&text, 4, 2) {
+                let whole = parse_yaml_whole("t.yaml", &text);
+                assert!(
+                    whole.as_ref().is_ok_and(|w| *w == v),
+                    "pieces differ for:\n{text}"
+                );
+                agreed += 1;
+            }
+        }
+        assert!(agreed > 100, "{agreed}");
+    }
 }
