@@ -304,7 +304,7 @@ type MappedPiece = (usize, Parsed, Vec<InputError>, Vec<Note>);
 
 /// Resources per piece of work when mapping a large estate on several threads. The pieces do
 /// not depend on the number of cores, so neither does the result.
-const MAP_PIECE: usize = 1024;
+const MAP_PIECE: usize = 256;
 
 /// Maps every resource of every enabled instance, in order. A large estate is cut into pieces
 /// of [`MAP_PIECE`] resources, each mapped with a resolver of its own on a pool of threads;
