@@ -208,6 +208,8 @@ fn main() {
         account_id: Some("111122223333".into()),
         region: Some("eu-west-1".into()),
         domain_tags: vec!["DataDomain".into()],
+        // As on the command line: the template trees are not freed (each run leaves its own).
+        exits_after: true,
         ..keyreach::parse::LoadOptions::default()
     };
     let mut load_times = Vec::new();
