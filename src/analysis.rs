@@ -89,31 +89,10 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
             access,
         }
     };
+    // Domains are independent: large estates build them on every core, in order.
     let work: Vec<_> = plans.iter().collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(8)
-        .min(1 + work.len() / 8);
-    let domains_out: Vec<Domain> = if threads < 2 {
-        work.into_iter().map(build).collect()
-    } else {
-        // Domains are independent: build them in contiguous shares, kept in order.
-        let share = work.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = work
-                .chunks(share)
-                .map(|chunk| scope.spawn(|| chunk.iter().copied().map(build).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .zip(work.chunks(share))
-                .flat_map(|(h, chunk)| {
-                    h.join()
-                        .unwrap_or_else(|_| chunk.iter().copied().map(build).collect())
-                })
-                .collect()
-        })
-    };
+    let threads = crate::par::threads_for(1 + work.len() / 8);
+    let domains_out: Vec<Domain> = crate::par::map(&work, threads, |&item| build(item));
     drop(engine);
     Analysis {
         estate,

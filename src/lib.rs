@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod finding;
 pub mod model;
+mod par;
 pub mod parse;
 pub mod report;
 pub mod rules;

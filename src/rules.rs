@@ -173,15 +173,8 @@ pub fn lookup(code: &str) -> Option<&'static RuleDef> {
 /// Runs every rule. Findings are not yet suppressed, filtered or sorted.
 #[must_use]
 pub fn check_all(ctx: &RuleCtx<'_>) -> Vec<Finding> {
-    let run = |rules: &[&RuleDef]| {
-        let mut out = Vec::new();
-        for rule in rules {
-            (rule.check)(ctx, &mut out);
-        }
-        out
-    };
-    // Large reports: the rules are independent, so half of them run on a second core. The
-    // findings keep the registry's order either way.
+    // Large reports: the rules are independent, so they run on every core. The findings keep
+    // the registry's order either way.
     let big = ctx
         .report
         .domains
@@ -189,17 +182,17 @@ pub fn check_all(ctx: &RuleCtx<'_>) -> Vec<Finding> {
         .map(|d| d.access.len())
         .sum::<usize>()
         > 2_000;
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if !big || cores < 2 {
-        return run(RULES);
-    }
-    let (first, second) = RULES.split_at(RULES.len() / 2);
-    std::thread::scope(|scope| {
-        let later = scope.spawn(|| run(second));
-        let mut out = run(first);
-        out.extend(later.join().unwrap_or_else(|_| run(second)));
+    let threads = if big {
+        crate::par::threads_for(RULES.len())
+    } else {
+        1
+    };
+    crate::par::map(RULES, threads, |rule| {
+        let mut out = Vec::new();
+        (rule.check)(ctx, &mut out);
         out
     })
+    .concat()
 }
 
 /// Runs every rule, applies suppressions (adding KR019 for unused ones) and sorts: the

@@ -500,54 +500,17 @@ impl<'e> Engine<'e> {
             .collect();
         // Keys are independent: evaluate them on every core, larger candidate sets first.
         let total: usize = work.iter().map(|(_, c)| c.len()).sum();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(8)
-            .min(1 + total / 2_000);
-        let mut out = BTreeMap::new();
-        if threads < 2 {
-            for (k, cands) in work {
-                if let Some(acc) = self.run_key(k, cands, &shared) {
-                    out.insert(k, acc);
-                }
-            }
-            return out;
-        }
-        let mut order: Vec<usize> = (0..work.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(work[i].1.len()));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<Vec<(usize, BTreeMap<usize, Acc>)>> = std::thread::scope(|scope| {
-            let worker = || {
-                let mut mine = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&w) = order.get(i) else { break };
-                    let (k, cands) = work[w];
-                    if let Some(acc) = self.run_key(k, cands, &shared) {
-                        mine.push((k, acc));
-                    }
-                }
-                mine
-            };
-            let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
-            let mut all = vec![worker()];
-            for h in handles {
-                // A worker that panicked lost its keys; evaluate them here instead.
-                all.push(h.join().unwrap_or_default());
-            }
-            all
+        let threads = crate::par::threads_for(1 + total / 2_000);
+        let mut order: Vec<(usize, &[usize])> = work;
+        order.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
+        let results = crate::par::map(&order, threads, |&(k, cands)| {
+            self.run_key(k, cands, &shared)
         });
-        for (k, acc) in results.into_iter().flatten() {
-            out.insert(k, acc);
-        }
-        for (k, cands) in work {
-            if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(k) {
-                if let Some(acc) = self.run_key(k, cands, &shared) {
-                    slot.insert(acc);
-                }
-            }
-        }
-        out
+        order
+            .iter()
+            .zip(results)
+            .filter_map(|(&(k, _), acc)| Some((k, acc?)))
+            .collect()
     }
 
     /// Evaluates one key against its candidate principals and propagates through role chains.

@@ -299,9 +299,6 @@ fn transform_notes(display: &str, root: &Value, notes: &mut Vec<Note>) {
     }
 }
 
-/// One mapped piece: its index, what it produced and its messages.
-type MappedPiece = (usize, Parsed, Vec<InputError>, Vec<Note>);
-
 /// Resources per piece of work when mapping a large estate on several threads. The pieces do
 /// not depend on the number of cores, so neither does the result.
 const MAP_PIECE: usize = 256;
@@ -331,11 +328,6 @@ fn map_all(
         }
         return;
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(8)
-        .min(pieces.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
     // The resolver caches are not shared: each piece gets a resolver over the same input.
     let (templates, instances, opts, cli, ids) = (
         ctx.templates,
@@ -344,52 +336,22 @@ fn map_all(
         ctx.cli_params,
         ctx.ids,
     );
-    let mut done: Vec<MappedPiece> = std::thread::scope(|scope| {
-        let worker = || {
-            let mut mine = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(piece) = pieces.get(i) else { break };
-                let mut own = Ctx::new(templates, instances, opts, cli);
-                own.ids = ids;
-                let mut out = Parsed::default();
-                for &(inst, logical, raw) in *piece {
-                    map_resource(&own, inst, logical, raw, &mut out);
-                }
-                let (errs, nts) = own.take_messages();
-                // The piece's resolved values are not needed once it is mapped: freeing them
-                // here lets the next pieces reuse the memory.
-                drop(own);
-                mine.push((i, out, errs, nts));
-            }
-            mine
-        };
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
-        let mut all = worker();
-        for h in handles {
-            all.extend(h.join().unwrap_or_default());
+    let done = crate::par::map(&pieces, crate::par::threads_for(pieces.len()), |piece| {
+        let mut own = Ctx::new(templates, instances, opts, cli);
+        own.ids = ids;
+        let mut out = Parsed::default();
+        for &(inst, logical, raw) in *piece {
+            map_resource(&own, inst, logical, raw, &mut out);
         }
-        all
+        let (errs, nts) = own.take_messages();
+        // `own` and its resolved values go here, so the next pieces reuse their memory.
+        (out, errs, nts)
     });
-    done.sort_by_key(|d| d.0);
-    let mut mapped = 0;
-    for (i, out, errs, nts) in done {
-        // A piece whose worker stopped is mapped here instead.
-        for piece in pieces.iter().take(i).skip(mapped) {
-            for &(inst, logical, raw) in *piece {
-                map_resource(ctx, inst, logical, raw, parsed);
-            }
-        }
-        mapped = i + 1;
+    for (out, errs, nts) in done {
         parsed.resources.extend(out.resources);
         parsed.suppressions.extend(out.suppressions);
         errors.extend(errs);
         notes.extend(nts);
-    }
-    for piece in pieces.iter().skip(mapped) {
-        for &(inst, logical, raw) in *piece {
-            map_resource(ctx, inst, logical, raw, parsed);
-        }
     }
 }
 

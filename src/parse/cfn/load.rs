@@ -111,38 +111,8 @@ fn parse_in_pieces(text: &str, pieces: usize, threads: usize) -> Option<Value> {
             .deserialize(yaml_serde::Deserializer::from_str(t))
             .ok()
     };
-    // A pool of threads takes the pieces in turn; only the pieces in work hold their parser's
-    // events at any time.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, Option<Value>)> = std::thread::scope(|scope| {
-        let worker = || {
-            let mut mine = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(t) = texts.get(i) else { break };
-                let v = parse(t);
-                let failed = v.is_none();
-                mine.push((i, v));
-                if failed {
-                    break;
-                }
-            }
-            mine
-        };
-        let handles: Vec<_> = (1..threads.min(texts.len()))
-            .map(|_| scope.spawn(worker))
-            .collect();
-        let mut all = worker();
-        for h in handles {
-            all.extend(h.join().unwrap_or_default());
-        }
-        all
-    });
-    if done.len() != texts.len() {
-        return None;
-    }
-    done.sort_by_key(|d| d.0);
-    let mut values = done.into_iter().map(|d| d.1);
+    // The threads take the pieces in turn; only the pieces in work hold their parser's events.
+    let mut values = crate::par::map(&texts, threads, |t| parse(t)).into_iter();
     let first = values.next().flatten();
     let rest: Vec<Option<Value>> = values.collect();
     let Value::Object(mut root) = first? else {
