@@ -493,21 +493,19 @@ impl<'e> Engine<'e> {
             services_of_key,
             ectx: &ectx,
         };
-        let work: Vec<(usize, &[usize])> = self
+        // Keys are independent: evaluate them on every core, larger candidate sets first.
+        let mut work: Vec<(usize, &[usize])> = self
             .key_candidates
             .iter()
             .map(|(&k, c)| (k, c.as_slice()))
             .collect();
-        // Keys are independent: evaluate them on every core, larger candidate sets first.
+        work.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
         let total: usize = work.iter().map(|(_, c)| c.len()).sum();
         let threads = crate::par::threads_for(1 + total / 2_000);
-        let mut order: Vec<(usize, &[usize])> = work;
-        order.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
-        let results = crate::par::map(&order, threads, |&(k, cands)| {
+        let results = crate::par::map(&work, threads, |&(k, cands)| {
             self.run_key(k, cands, &shared)
         });
-        order
-            .iter()
+        work.iter()
             .zip(results)
             .filter_map(|(&(k, _), acc)| Some((k, acc?)))
             .collect()

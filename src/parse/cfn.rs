@@ -50,7 +50,6 @@ use serde_json::Value;
 use stacks::Template;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Parses every template given on the command line as one estate (cross-stack imports,
 /// nested stacks).
@@ -118,16 +117,9 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
         // The process exits next: the trees are left to the exit.
         std::mem::forget((templates, caches));
     } else if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
-        FREEING.fetch_add(1, Ordering::SeqCst);
-        let spawned = std::thread::Builder::new()
+        let _ = std::thread::Builder::new()
             .name("keyreach-free".into())
-            .spawn(move || {
-                drop((templates, caches));
-                FREEING.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            FREEING.fetch_sub(1, Ordering::SeqCst);
-        }
+            .spawn(move || drop((templates, caches)));
     }
     errors.extend(errs);
     notes.extend(nts);
@@ -137,17 +129,6 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
     errors.dedup();
     parsed.notes = notes;
     (parsed, errors)
-}
-
-/// Large inputs still being freed on a background thread.
-static FREEING: AtomicUsize = AtomicUsize::new(0);
-
-/// True while the template trees of an earlier large input are still being freed in the
-/// background. Benchmarks wait for this between runs, so that each run is timed alone, as a
-/// command-line run is.
-#[must_use]
-pub fn freeing_in_background() -> bool {
-    FREEING.load(Ordering::SeqCst) > 0
 }
 
 /// A YAML template rendered as its JSON form (short-form tags in their long forms), as the
