@@ -783,6 +783,15 @@ struct ViaPath {
     in_input: bool,
 }
 
+impl ViaPath {
+    /// The request path through this service.
+    fn path(&self) -> AccessPath<'_> {
+        AccessPath {
+            via_service: Some(&self.value),
+        }
+    }
+}
+
 /// Services named by `kms:ViaService` conditions of a key policy, with the value to use as
 /// the request's `kms:ViaService` (patterns are instantiated for the key's Region).
 fn via_services_named(doc: &PolicyDocument, region: &str) -> Vec<(String, String)> {
@@ -815,6 +824,43 @@ fn via_services_named(doc: &PolicyDocument, region: &str) -> Vec<(String, String
     out
 }
 
+/// The best capability for one action: a direct call, or for data actions a `kms:ViaService`
+/// path (capped at `conditional` for services with no store under the key in the input), with
+/// the path it took (`None`: direct).
+fn best_path(
+    action: &str,
+    class: Class,
+    p: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    via: &[ViaPath],
+    ectx: &EvalContext<'_>,
+) -> (Capability, Option<usize>) {
+    let mut best = eval::decide_capability(action, p, key, &AccessPath::default(), ectx);
+    let mut best_path = None;
+    // Service paths (kms:ViaService) count for data actions; administrative actions are judged
+    // on direct calls only (a grant an integrated service creates for its own resource is not a
+    // grant the caller controls — kms-semantics §4).
+    if class == Class::Admin {
+        return (best, best_path);
+    }
+    for (j, v) in via.iter().enumerate() {
+        if best == Capability::Yes {
+            break;
+        }
+        let d = eval::decide_capability(action, p, key, &v.path(), ectx);
+        let cap = if v.in_input {
+            d
+        } else {
+            d.and(Capability::Conditional)
+        };
+        if cap > best {
+            best = cap;
+            best_path = Some(j);
+        }
+    }
+    (best, best_path)
+}
+
 fn evaluate(
     p: &PrincipalCtx<'_>,
     key: &KeyCtx<'_>,
@@ -837,46 +883,14 @@ fn evaluate(
         }
         eval::action_signature(full, p, key, &mut signature);
         signature.push(class as u8);
-        if let Some(&(best, best_path)) = decided.get(&signature) {
-            acc.caps[i] = best;
-            let ci = class as usize;
-            if best > class_best[ci] {
-                class_best[ci] = best;
-                winner[ci] = Some((full, best_path));
+        let (best, best_path) = match decided.get(&signature) {
+            Some(&known) => known,
+            None => {
+                let d = best_path(full, class, p, key, via, ectx);
+                decided.insert(std::mem::take(&mut signature), d);
+                d
             }
-            continue;
-        }
-        let mut best = eval::decide_capability(full, p, key, &AccessPath::default(), ectx);
-        let mut best_path = None;
-        // Service paths (kms:ViaService) count for data actions; administrative actions are
-        // judged on direct calls only (a grant an integrated service creates for its own
-        // resource is not a grant the caller controls — kms-semantics §4).
-        if class != Class::Admin && best != Capability::Yes {
-            for (j, v) in via.iter().enumerate() {
-                let d = eval::decide_capability(
-                    full,
-                    p,
-                    key,
-                    &AccessPath {
-                        via_service: Some(&v.value),
-                    },
-                    ectx,
-                );
-                let cap = if v.in_input {
-                    d
-                } else {
-                    d.and(Capability::Conditional)
-                };
-                if cap > best {
-                    best = cap;
-                    best_path = Some(j);
-                    if best == Capability::Yes {
-                        break;
-                    }
-                }
-            }
-        }
-        decided.insert(std::mem::take(&mut signature), (best, best_path));
+        };
         acc.caps[i] = best;
         let ci = class as usize;
         if best > class_best[ci] {
@@ -889,15 +903,7 @@ fn evaluate(
         acc.via[ci] = match path.and_then(|j| via.get(j)) {
             None => eval::decide(full, p, key, &AccessPath::default(), ectx).evidence,
             Some(v) => {
-                let d = eval::decide(
-                    full,
-                    p,
-                    key,
-                    &AccessPath {
-                        via_service: Some(&v.value),
-                    },
-                    ectx,
-                );
+                let d = eval::decide(full, p, key, &v.path(), ectx);
                 let note = if v.in_input {
                     format!("through {}", v.service)
                 } else {

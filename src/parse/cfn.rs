@@ -108,13 +108,13 @@ pub fn parse_all(files: &[SourceFile], opts: &LoadOptions) -> (Parsed, Vec<Input
         }
     }
     let (errs, nts) = ctx.take_messages();
-    // Freeing the template trees and caches of a large input takes a visible share of the run;
-    // it happens on another thread while the caller goes on.
+    // Freeing the template trees and caches of a large input takes a visible share of the run:
+    // a process that exits next leaves them to the exit; otherwise they are freed on another
+    // thread while the caller goes on.
     let caches = ctx.into_caches();
     drop(instances);
     drop(ids);
     if opts.exits_after {
-        // The process exits next: the trees are left to the exit.
         std::mem::forget((templates, caches));
     } else if files.iter().map(|f| f.text.len()).sum::<usize>() > 1 << 20 {
         let _ = std::thread::Builder::new()

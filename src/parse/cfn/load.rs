@@ -62,10 +62,8 @@ pub(crate) fn parse_text(display: &str, text: &str) -> Result<Value, InputError>
 /// Malformed YAML, duplicate keys, too deep nesting or too large alias expansion.
 pub(crate) fn parse_yaml(display: &str, text: &str) -> Result<Value, InputError> {
     if text.len() >= PIECES_FROM {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(8);
-        if let Some(v) = parse_in_pieces(text, text.len() / PIECE, threads) {
+        let pieces = text.len() / PIECE;
+        if let Some(v) = parse_in_pieces(text, pieces, crate::par::threads_for(pieces)) {
             return Ok(v);
         }
     }

@@ -9,9 +9,10 @@
 //! strings that keep the references. An `Fn::If` whose condition the input does not decide
 //! keeps both branches ([`RVal::Either`]) unless they agree.
 //!
-//! A malformed intrinsic, or a reference to something the template does not declare, is an
-//! [`InputError`] at the line of the expression; the value becomes unknown and the rest of the
-//! template is still analysed.
+//! A malformed intrinsic is an [`InputError`] at the line of the expression, and so is a
+//! reference to something the template does not declare where the value bears on access
+//! ([`bears_on_access`]); elsewhere such a reference is a located note. Either way the value
+//! becomes unknown and the rest of the template is still analysed.
 
 use super::fasthash::FastMap;
 use super::intrinsics::base64;
