@@ -8,4 +8,4 @@ pub mod value;
 pub use estate::{Context, Estate, InlineSuppression, Note, Parsed};
 pub use policy::{Condition, Effect, PolicyDocument, PrincipalType, Principals, Statement};
 pub use resource::*;
-pub use value::{Reference, VStr, Val};
+pub use value::{Hole, HoleClass, Part, Partial, Reference, VStr, Val};

@@ -127,12 +127,15 @@ fn key_policy_from_dynamic_statements_keeps_role_references() {
     );
     assert_eq!(readers.conditions[0].key, "kms:ViaService");
     // Without --account-id the account root is a reference to the caller identity.
+    let admins = principals(stmt(&d, "Admins"));
+    assert_eq!(admins.len(), 1);
     assert_eq!(
-        principals(stmt(&d, "Admins")),
-        vec![Val::Ref(vec![r(
-            "data.aws_caller_identity.current",
-            "account_id"
-        )])]
+        admins[0].to_string(),
+        "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"
+    );
+    assert_eq!(
+        &*admins[0].references(),
+        &[r("data.aws_caller_identity.current", "account_id")]
     );
     let deny = stmt(&d, "DenyOutsideOrg");
     assert_eq!(deny.principal, Some(Principals::Any));

@@ -12,7 +12,9 @@ use super::eval::{
 use super::link::{DocState, Links};
 use super::principals::{arn_account_any, org_policies, Universe};
 use super::result::{Capability, PrincipalKind};
-use crate::model::{Estate, Kind, KmsKey, OrgPolicyType, PolicyDocument, Principals, Val};
+use crate::model::{
+    Estate, Kind, KmsKey, OrgPolicyType, PolicyDocument, PrincipalType, Principals, VStr, Val,
+};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
@@ -690,6 +692,28 @@ struct Shared<'s, 'a> {
 
 /// Adds to `cands` every principal a policy names, and the declared principals that a
 /// statement naming an account, `*`, or a `NotPrincipal` may admit.
+/// An IAM pattern (`arn:aws:iam::111122223333:role/app-*`) as a partial string whose
+/// wildcards are holes.
+fn glob_as_partial(pattern: &str) -> VStr {
+    use crate::model::{Hole, HoleClass, Part, Partial};
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    for c in pattern.chars() {
+        if c == '*' || c == '?' {
+            parts.push(Part::Lit(std::mem::take(&mut lit)));
+            parts.push(Part::Hole(Hole {
+                class: HoleClass::Any,
+                refs: Vec::new(),
+                label: c.to_string(),
+            }));
+        } else {
+            lit.push(c);
+        }
+    }
+    parts.push(Part::Lit(lit));
+    Partial::build(parts)
+}
+
 fn collect_named(
     estate: &Estate,
     links: &Links,
@@ -734,6 +758,21 @@ fn collect_named(
                     for v in &c.values {
                         if let Val::Known(a) = v {
                             cands.insert(universe.account_principal(a));
+                        }
+                    }
+                }
+                // `*` narrowed by `aws:PrincipalArn` is the same grant as naming those
+                // principals: each value gets its entry (a pattern stays a pattern entry).
+                if key == "aws:principalarn" && !c.base.to_ascii_lowercase().contains("not") {
+                    for v in &c.values {
+                        let v = match v {
+                            Val::Known(x) if x.contains('*') || x.contains('?') => {
+                                glob_as_partial(x)
+                            }
+                            other => other.clone(),
+                        };
+                        if let Some(p) = universe.named(estate, links, &PrincipalType::Aws, &v) {
+                            cands.insert(p);
                         }
                     }
                 }
@@ -802,6 +841,18 @@ fn via_services_named(doc: &PolicyDocument, region: &str) -> Vec<(String, String
                 continue;
             }
             for v in &c.values {
+                if let Val::Partial(pp) = v {
+                    // `secretsmanager.${AWS::Region}.amazonaws.com`: the service is known text;
+                    // the request is made in the key's Region.
+                    let Some((svc, _)) = pp.prefix().split_once('.') else {
+                        continue;
+                    };
+                    if svc.is_empty() || svc.contains('*') || svc.contains('?') {
+                        continue;
+                    }
+                    out.push((svc.to_owned(), format!("{svc}.{region}.amazonaws.com")));
+                    continue;
+                }
                 let Val::Known(v) = v else { continue };
                 let Some(svc) = v
                     .split('.')

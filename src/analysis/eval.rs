@@ -41,7 +41,7 @@
 //!   unknown policy, grants, then the reasons an answer is only `conditional`.
 
 use super::result::{Capability, PrincipalKind};
-use crate::model::PolicyDocument;
+use crate::model::{Partial, PolicyDocument, VStr};
 use std::collections::BTreeMap;
 
 mod actions;
@@ -52,6 +52,7 @@ mod decide;
 mod evidence;
 mod grants;
 mod matching;
+mod partial;
 mod prefilter;
 mod statement;
 #[cfg(test)]
@@ -158,6 +159,12 @@ pub struct PrincipalCtx<'a> {
     /// ARN (role/user ARN; `arn:aws:iam::<acct>:root` for an account; service name for a service;
     /// provider ARN for a federated principal; `*` for public), when known.
     pub arn: Option<&'a str>,
+    /// The ARN (or service name) known in part, when `arn` is not known: a name AWS generates,
+    /// a pseudo parameter or variable in it.
+    pub arn_pattern: Option<&'a Partial>,
+    /// The policy value this principal was created from, when the input names it only by an
+    /// expression not known before apply: that value names this principal and no other.
+    pub source: Option<&'a VStr>,
     /// Account the principal belongs to, when known.
     pub account: Option<&'a str>,
     /// Identity policies: a role's, or a user's own plus its groups'. For `Account` principals

@@ -6,7 +6,7 @@
 //! (kms-semantics §9): key id, key ARN, alias name, alias ARN, `alias/aws/<svc>` for AWS managed
 //! keys, or a reference to a resource whose value is not known before apply.
 
-use crate::model::{Encryption, Estate, Kind, PolicyDocument, VStr, Val};
+use crate::model::{Encryption, Estate, Kind, PolicyDocument, Reference, VStr, Val};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a key reference resolves to.
@@ -363,6 +363,10 @@ impl Links {
                     .copied()
             }
             Val::Ref(refs) => refs.iter().find_map(|r| self.by_id.get(&r.target).copied()),
+            Val::Partial(p) => p
+                .references()
+                .iter()
+                .find_map(|r| self.by_id.get(&r.target).copied()),
             Val::Unknown => None,
         }
     }
@@ -384,6 +388,10 @@ impl Links {
                 .or_else(|| self.store_by_name.get(s))
                 .copied(),
             Val::Ref(refs) => refs.iter().find_map(|r| self.by_id.get(&r.target).copied()),
+            Val::Partial(p) => p
+                .references()
+                .iter()
+                .find_map(|r| self.by_id.get(&r.target).copied()),
             Val::Unknown => None,
         }
     }
@@ -421,26 +429,54 @@ impl Links {
             Val::Known(s) => Some(self.resolve_key_str(estate, s, depth)),
             Val::Unknown => Some(KeyTarget::Other(KeyMarker::Unknown)),
             Val::Ref(refs) => {
-                for r in refs {
-                    let Some(&i) = self.by_id.get(&r.target) else {
-                        continue;
-                    };
-                    match &estate.resources[i].kind {
-                        Kind::Key(_) => return Some(KeyTarget::Key(i)),
-                        Kind::Alias(a) => {
-                            return self.resolve_key_value(estate, &a.target_key, depth + 1);
-                        }
-                        _ => {}
+                Some(
+                    self.key_of_refs(estate, refs, depth)
+                        .unwrap_or_else(|| match refs.first() {
+                            // A reference to something that is not a key of the input (a data
+                            // source, a variable fed from outside): the key is outside the input.
+                            Some(r) => KeyTarget::Other(KeyMarker::External(r.to_string())),
+                            None => KeyTarget::Other(KeyMarker::Unknown),
+                        }),
+                )
+            }
+            Val::Partial(p) => {
+                if let Some(t) = self.key_of_refs(estate, &p.references(), depth) {
+                    return Some(t);
+                }
+                // The known text may still name the key: `arn:…:alias/NAME` or `alias/NAME`
+                // with the name known, or an AWS managed alias, whatever the Region or account.
+                let suffix = p.suffix();
+                let alias = suffix
+                    .rfind("alias/")
+                    .map(|at| &suffix[at..])
+                    .filter(|a| a.len() > "alias/".len())
+                    .filter(|_| suffix.contains(":alias/") || p.parts.len() == 1);
+                if let Some(alias) = alias {
+                    let t = self.resolve_key_str(estate, alias, depth + 1);
+                    if !matches!(t, KeyTarget::Other(KeyMarker::External(_))) {
+                        return Some(t);
                     }
                 }
-                // A reference to something that is not a key of the input (a data source, a
-                // variable fed from outside): the key is outside the input.
-                match refs.first() {
-                    Some(r) => Some(KeyTarget::Other(KeyMarker::External(r.to_string()))),
-                    None => Some(KeyTarget::Other(KeyMarker::Unknown)),
-                }
+                Some(KeyTarget::Other(KeyMarker::External(p.to_string())))
             }
         }
+    }
+
+    /// The key or alias of the input that references name.
+    fn key_of_refs(&self, estate: &Estate, refs: &[Reference], depth: u8) -> Option<KeyTarget> {
+        for r in refs {
+            let Some(&i) = self.by_id.get(&r.target) else {
+                continue;
+            };
+            match &estate.resources[i].kind {
+                Kind::Key(_) => return Some(KeyTarget::Key(i)),
+                Kind::Alias(a) => {
+                    return self.resolve_key_value(estate, &a.target_key, depth + 1);
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     fn resolve_key_str(&self, estate: &Estate, s: &str, depth: u8) -> KeyTarget {
@@ -519,6 +555,7 @@ impl Links {
                 }
                 DocState::Unknown
             }
+            Val::Partial(_) => DocState::Unknown,
         }
     }
 
@@ -548,6 +585,15 @@ impl Links {
                 }
             }
             Val::Unknown => ManagedRef::Unknown,
+            Val::Partial(p) => {
+                // `arn:${AWS::Partition}:iam::aws:policy/NAME`: an AWS managed policy whatever
+                // the partition.
+                if let Some(at) = p.suffix().find(":iam::aws:policy/") {
+                    let arn = format!("arn:aws{}", &p.suffix()[at..]);
+                    return self.resolve_managed(estate, &Val::Known(arn));
+                }
+                self.resolve_managed(estate, &Val::Ref(p.references()))
+            }
             Val::Ref(refs) => {
                 for r in refs {
                     if let Some(&i) = self.by_id.get(&r.target) {
@@ -567,6 +613,10 @@ impl Links {
         let i = match v {
             Val::Known(s) => self.by_arn(s)?,
             Val::Ref(refs) => refs
+                .iter()
+                .find_map(|r| self.by_id.get(&r.target).copied())?,
+            Val::Partial(p) => p
+                .references()
                 .iter()
                 .find_map(|r| self.by_id.get(&r.target).copied())?,
             Val::Unknown => return None,

@@ -11,7 +11,8 @@ use super::eval::{LabeledDoc, Layer, PrincipalCtx};
 use super::link::{arn_account, DocState, Links, ManagedRef};
 use super::result::PrincipalKind;
 use crate::model::{
-    Estate, Kind, NamedPolicy, OrgPolicyType, PolicyDocument, PrincipalType, VStr, Val,
+    Estate, Kind, NamedPolicy, OrgPolicyType, Part, Partial, PolicyDocument, PrincipalType, VStr,
+    Val,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -36,6 +37,11 @@ pub struct Principal {
     /// True for an IAM group, evaluated as a member who has only the group's policies: a
     /// group is not a principal, but whoever is added to it (in the input or outside it) is.
     pub group: bool,
+    /// The ARN known in part, when `arn` is not known (a generated name, a pseudo parameter).
+    pub arn_pattern: Option<Partial>,
+    /// The policy value this principal was created from, when the input names it only by an
+    /// expression not known before apply.
+    pub source: Option<VStr>,
 }
 
 /// Identity side of a principal.
@@ -96,6 +102,20 @@ fn full_access_scp() -> &'static PolicyDocument {
     })
 }
 
+/// The account of a partial ARN, when its account component is known text.
+fn parse_arn_parts(p: &Partial) -> Option<String> {
+    let Some(Part::Lit(head)) = p.parts.first() else {
+        return None;
+    };
+    let mut it = head.splitn(6, ':');
+    let fields: Vec<&str> = it.by_ref().take(5).collect();
+    // `arn:partition:service:region:account:` — the account is known when the literal text
+    // runs past its closing colon.
+    (fields.len() == 5 && fields[0] == "arn" && it.next().is_some())
+        .then(|| fields[4].to_owned())
+        .filter(|a| super::link::is_account_id(a) || a == DEPLOYING_ACCOUNT)
+}
+
 /// Cheap test: could this document allow an action of `service` (`kms`, `sts`)?
 #[must_use]
 pub fn may_allow_service(doc: &PolicyDocument, service: &str) -> bool {
@@ -112,7 +132,7 @@ pub fn may_allow_service(doc: &PolicyDocument, service: &str) -> bool {
                                         svc == service || svc.contains('*') || svc.contains('?')
                                     })
                             }
-                            Val::Unknown | Val::Ref(_) => true,
+                            Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
                         })
                     }))
         })
@@ -140,18 +160,21 @@ impl<'a> Universe<'a> {
         };
         u.scps = org_policies(estate, links, &u.account, &OrgPolicyType::ServiceControl);
         for (i, r) in estate.resources.iter().enumerate() {
-            let (kind, arn) = match &r.kind {
+            let (kind, arn, arn_pattern) = match &r.kind {
                 Kind::Role(x) => (
                     PrincipalKind::Role,
                     u.known_or_built(x.arn.as_ref(), x.name.as_ref(), "role", x.path.as_deref()),
+                    u.pattern_of(x.arn.as_ref(), x.name.as_ref(), "role", x.path.as_deref()),
                 ),
                 Kind::User(x) => (
                     PrincipalKind::User,
                     u.known_or_built(x.arn.as_ref(), x.name.as_ref(), "user", x.path.as_deref()),
+                    u.pattern_of(x.arn.as_ref(), x.name.as_ref(), "user", x.path.as_deref()),
                 ),
-                Kind::Group(_) => (PrincipalKind::User, None),
+                Kind::Group(_) => (PrincipalKind::User, None, None),
                 _ => continue,
             };
+            let arn_pattern = if arn.is_some() { None } else { arn_pattern };
             let group = matches!(r.kind, Kind::Group(_));
             let account = arn
                 .as_deref()
@@ -166,11 +189,38 @@ impl<'a> Universe<'a> {
                     arn,
                     account: Some(account),
                     group,
+                    arn_pattern,
+                    source: None,
                 },
                 identity,
             );
         }
         u
+    }
+
+    /// The ARN of a declared role or user known in part: its own partial ARN, or one built
+    /// from a name known in part (a prefix and a generated suffix).
+    fn pattern_of(
+        &self,
+        arn: Option<&VStr>,
+        name: Option<&VStr>,
+        what: &str,
+        path: Option<&str>,
+    ) -> Option<Partial> {
+        if let Some(Val::Partial(p)) = arn {
+            return Some(p.clone());
+        }
+        let Some(Val::Partial(n)) = name else {
+            return None;
+        };
+        let path = path.filter(|p| !p.is_empty()).unwrap_or("/");
+        let head = Part::Lit(format!(
+            "arn:{}:iam::{}:{what}{path}",
+            self.partition, self.account
+        ));
+        Partial::build(std::iter::once(head).chain(n.parts.iter().cloned()))
+            .partial()
+            .cloned()
     }
 
     fn known_or_built(
@@ -239,6 +289,8 @@ impl<'a> Universe<'a> {
                 arn: Some(name),
                 account: Some(account.to_owned()),
                 group: false,
+                arn_pattern: None,
+                source: None,
             },
             identity,
         )
@@ -260,33 +312,77 @@ impl<'a> Universe<'a> {
             Val::Known(s) => Some(self.external(t, s)),
             Val::Ref(refs) => {
                 let r = refs.first()?;
-                // A reference to the caller identity names the deploying account.
+                // A reference to the caller identity's account names the deploying account;
+                // its `arn` names whoever runs the deployment, a principal of that account.
+                let mut account = None;
                 if let Some(i) = links.index(&r.target) {
                     if matches!(estate.resources[i].kind, Kind::CallerIdentity(_)) {
                         let acct = self.account.clone();
-                        return Some(self.account_principal(&acct));
+                        if !matches!(r.attribute.as_deref(), Some("arn" | "user_id")) {
+                            return Some(self.account_principal(&acct));
+                        }
+                        account = Some(acct);
                     }
                 }
-                Some(self.unknown(&r.target))
+                Some(self.unknown(t, &r.to_string(), v, account, None))
             }
-            Val::Unknown => Some(self.unknown("(known after apply)")),
+            Val::Partial(p) => {
+                // `arn:…:iam::${the deploying account}:root` names the deploying account.
+                if p.suffix() == ":root" && p.prefix().starts_with("arn:") {
+                    if let [_, Part::Hole(h), _] = p.parts.as_slice() {
+                        let deploying = h.refs.iter().all(|r| {
+                            r.target == "AWS::AccountId"
+                                || links.index(&r.target).is_some_and(|i| {
+                                    matches!(estate.resources[i].kind, Kind::CallerIdentity(_))
+                                })
+                        });
+                        if deploying && !h.refs.is_empty() {
+                            let acct = self.account.clone();
+                            return Some(self.account_principal(&acct));
+                        }
+                    }
+                }
+                let text = p.to_string();
+                let account = parse_arn_parts(p);
+                Some(self.unknown(t, &text, v, account, Some(p.clone())))
+            }
+            Val::Unknown => Some(self.unknown(t, "(known after apply)", v, None, None)),
         }
     }
 
-    fn unknown(&mut self, name: &str) -> usize {
+    /// A principal the input names only by a value not known before apply: its own entry,
+    /// matched by that value, of the principal type it was written under.
+    fn unknown(
+        &mut self,
+        t: &PrincipalType,
+        name: &str,
+        source: &VStr,
+        account: Option<String>,
+        pattern: Option<Partial>,
+    ) -> usize {
         if let Some(&i) = self.by_name.get(name) {
             return i;
         }
+        let kind = match t {
+            PrincipalType::Service => PrincipalKind::Service,
+            PrincipalType::Federated => PrincipalKind::Federated,
+            PrincipalType::Aws | PrincipalType::CanonicalUser | PrincipalType::Other(_) => {
+                PrincipalKind::Unknown
+            }
+        };
+        let identity = self.outside_identity(account.as_deref());
         self.push(
             Principal {
                 name: name.to_owned(),
-                kind: PrincipalKind::Unknown,
+                kind,
                 resource: None,
                 arn: None,
-                account: None,
+                account,
                 group: false,
+                arn_pattern: pattern,
+                source: Some(source.clone()),
             },
-            Identity::outside(Vec::new()),
+            identity,
         )
     }
 
@@ -366,6 +462,8 @@ impl<'a> Universe<'a> {
                 arn,
                 account: account.map(str::to_owned),
                 group: false,
+                arn_pattern: None,
+                source: None,
             },
             identity,
         )
@@ -385,6 +483,8 @@ impl<'a> Universe<'a> {
                     .arn
                     .as_deref()
                     .or_else(|| (p.kind == PrincipalKind::Service).then_some(p.name.as_str())),
+                arn_pattern: p.arn_pattern.as_ref(),
+                source: p.source.as_ref(),
                 account: p.account.as_deref(),
                 identity: Layer {
                     docs: id
@@ -451,7 +551,7 @@ impl<'a> Universe<'a> {
                             return None
                         }
                         Val::Known(_) | Val::Ref(_) => out.push(r),
-                        Val::Unknown => return None,
+                        Val::Unknown | Val::Partial(_) => return None,
                     }
                 }
             }
@@ -509,6 +609,7 @@ pub fn org_policies<'a>(
                 Val::Known(id) => estate.resources.iter().position(|p| {
                     matches!(&p.kind, Kind::OrgPolicy(op) if op.policy_id.as_ref().and_then(|v| v.known()) == Some(id))
                 }),
+                Val::Partial(p) => p.references().iter().find_map(|x| links.index(&x.target)),
                 Val::Unknown => None,
             };
             if let Some(t) = target {
@@ -617,7 +718,7 @@ fn identity_of<'a>(
         let mut managed_refs: Vec<&VStr> = Vec::new();
         match managed {
             Some(Val::Known(list)) => managed_refs.extend(list.iter()),
-            Some(Val::Unknown | Val::Ref(_)) => id.incomplete = true,
+            Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => id.incomplete = true,
             None => {}
         }
         managed_refs.extend(

@@ -116,7 +116,7 @@ impl<'a> RuleCtx<'a> {
     pub fn resolve(&self, v: &'a Val<PolicyDocument>) -> PolicyState<'a> {
         match v {
             Val::Known(d) => PolicyState::Known(d),
-            Val::Unknown => PolicyState::Unknown,
+            Val::Unknown | Val::Partial(_) => PolicyState::Unknown,
             Val::Ref(refs) => refs
                 .iter()
                 .find_map(|r| match &self.resource(&r.target)?.kind {
@@ -304,6 +304,7 @@ fn refers_to_key(v: &VStr, key: &Resource, k: &KmsKey) -> bool {
             .filter_map(Val::known)
             .any(|known| known == s),
         Val::Ref(refs) => refs.iter().any(|r| r.target == key.id),
+        Val::Partial(p) => p.references().iter().any(|r| r.target == key.id),
         Val::Unknown => false,
     }
 }

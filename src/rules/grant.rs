@@ -57,6 +57,7 @@ fn grantee_names<'a>(ctx: &RuleCtx<'a>, g: &'a KmsGrant) -> Option<(Vec<String>,
             }
             Some((names, account))
         }
+        Val::Partial(p) => Some((vec![p.to_string()], None)),
         Val::Unknown => None,
     }
 }

@@ -234,7 +234,7 @@ fn has_sub_condition(st: &Statement) -> bool {
                     let rest = s.strip_prefix("repo:").unwrap_or(s);
                     !rest.is_empty() && !rest.starts_with(['*', '?'])
                 }
-                Val::Unknown | Val::Ref(_) => true,
+                Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
             })
     })
 }

@@ -137,7 +137,7 @@ pub(super) fn is_narrowing(c: &Condition) -> bool {
         && !c.values.is_empty()
         && c.values.iter().all(|v| match v {
             Val::Known(s) => !s.chars().all(|ch| ch == '*' || ch == '?'),
-            Val::Unknown | Val::Ref(_) => true,
+            Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
         })
 }
 
@@ -304,7 +304,7 @@ fn rotation_disabled(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
             None | Some(Val::Known(false)) => {
                 format!("Automatic rotation is off for symmetric key `{}`", key.id)
             }
-            Some(Val::Unknown | Val::Ref(_)) => format!(
+            Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => format!(
                 "keyreach cannot determine before apply whether rotation is on for key `{}`",
                 key.id
             ),

@@ -20,9 +20,10 @@ mod values;
 pub(crate) use context::{lookup, resolve_pattern, CtxVal, Item, Resolved};
 
 use super::matching::{parse_arn, ref_kind, RefKind, Req};
+use super::partial;
 use super::wildcard::{self, Pattern};
 use super::Tri;
-use crate::model::{policy::SetQualifier, Condition, VStr, Val};
+use crate::model::{policy::SetQualifier, Condition, Partial, VStr, Val};
 
 /// Comparison of an ordered operator family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +211,7 @@ fn eval_null(c: &Condition, ctx: CtxVal<'_>) -> Tri {
             Val::Known(s) if s.eq_ignore_ascii_case("true") => Tri::from_bool(absent),
             Val::Known(s) if s.eq_ignore_ascii_case("false") => Tri::from_bool(!absent),
             Val::Known(_) => Tri::False,
-            Val::Unknown | Val::Ref(_) => Tri::Undecided,
+            Val::Unknown | Val::Ref(_) | Val::Partial(_) => Tri::Undecided,
         });
     }
     t
@@ -277,13 +278,55 @@ fn compare(family: Family, item: Item<'_>, v: &VStr, req: &Req<'_>, vars: bool) 
                 _ => Tri::Undecided,
             }
         }
+        Val::Partial(_) if !textual => Tri::Undecided,
+        Val::Partial(pp) => compare_partial(family, item, v, pp, req),
         Val::Known(raw) => {
             let vars = vars && textual;
             match resolve_pattern(raw, req, vars) {
                 Resolved::NoMatch => Tri::False,
                 Resolved::Undecided => Tri::Undecided,
-                Resolved::Text(p) => compare_pattern(family, item, p),
+                Resolved::Text(p) => match (item, req.principal.arn_pattern) {
+                    // A principal whose ARN is known in part (a generated name).
+                    (Item::PrincipalArn { arn: None, .. }, Some(own)) => {
+                        let ci = matches!(family, Family::Str { ci: true, .. });
+                        let like = matches!(family, Family::Str { like: true, .. } | Family::Arn);
+                        match std::str::from_utf8(p.bytes()) {
+                            Ok(text) if like => partial::against_pattern(own, text, ci, true),
+                            Ok(text) => partial::against_text(own, text, ci),
+                            Err(_) => Tri::Undecided,
+                        }
+                    }
+                    _ => compare_pattern(family, item, p),
+                },
                 Resolved::Owned(b, l) => compare_pattern(family, item, Pattern::masked(&b, &l)),
+            }
+        }
+    }
+}
+
+/// A policy value known in part against the request: the known text rules out what it cannot
+/// match.
+fn compare_partial(family: Family, item: Item<'_>, v: &VStr, pp: &Partial, req: &Req<'_>) -> Tri {
+    let ci = matches!(family, Family::Str { ci: true, .. });
+    let refs = pp.references();
+    match item {
+        Item::Str(s) => partial::pattern_against_text(pp, s, ci),
+        Item::PrincipalArn { .. } if req.principal.source == Some(v) => Tri::True,
+        Item::PrincipalArn { .. }
+            if !refs.is_empty() && ref_kind(&refs, req.principal.id) == RefKind::Same =>
+        {
+            Tri::Undecided
+        }
+        Item::PrincipalArn { arn: Some(a), .. } => partial::pattern_against_text(pp, a, ci),
+        Item::PrincipalArn { arn: None, .. } => match req.principal.arn_pattern {
+            Some(own) => partial::pattern_against_partial(pp, own, ci),
+            None => Tri::Undecided,
+        },
+        Item::AnyPrincipal => {
+            if pp.holes().any(|h| h.class == crate::model::HoleClass::Any) {
+                Tri::Undecided
+            } else {
+                Tri::False
             }
         }
     }

@@ -548,7 +548,7 @@ fn statement_account(stmt: &crate::model::Statement) -> Option<&str> {
     match &stmt.principal {
         Some(Principals::Map(entries)) => entries.iter().find_map(|(_, v)| match v {
             Val::Known(s) => account_principal(s),
-            Val::Unknown | Val::Ref(_) => None,
+            Val::Unknown | Val::Ref(_) | Val::Partial(_) => None,
         }),
         _ => None,
     }

@@ -7,10 +7,11 @@
 //! this principal (key).
 
 use super::conditions::{self, Resolved};
+use super::partial;
 use super::wildcard::{self, Pattern};
 use super::{AccessPath, KeyCtx, PrincipalCtx, RoleCtx, Tri};
 use crate::analysis::result::PrincipalKind;
-use crate::model::{PrincipalType, Principals, Reference, VStr, Val};
+use crate::model::{Partial, PrincipalType, Principals, Reference, VStr, Val};
 
 /// The resource a request targets.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +96,7 @@ pub(crate) fn ref_kind(refs: &[Reference], id: Option<&str>) -> RefKind {
 }
 
 /// References whose value the input does not pin to one declared resource.
-fn is_opaque_ref(r: &Reference) -> bool {
+pub(crate) fn is_opaque_ref(r: &Reference) -> bool {
     let t = r.target.as_str();
     if t.starts_with("data.")
         || t.contains(".data.")
@@ -239,17 +240,108 @@ fn match_entry(ty: &PrincipalType, v: &VStr, p: &PrincipalCtx<'_>) -> PMatch {
     match ty {
         PrincipalType::Aws => match v {
             Val::Known(s) => match_aws(s, p),
-            Val::Unknown => undecided_any(p),
+            _ if p.source == Some(v) => direct(p, Tri::True, true),
+            Val::Unknown => undecided_aws(p),
             Val::Ref(refs) => match ref_kind(refs, p.id) {
                 RefKind::Same => direct(p, Tri::True, true),
-                RefKind::Opaque => undecided_any(p),
+                RefKind::Opaque if refs.iter().all(is_caller_arn) => {
+                    // Whoever runs the deployment: one role or user, never `*`, an account
+                    // as a whole or a service.
+                    let t = match p.kind {
+                        PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Unknown => {
+                            Tri::Undecided
+                        }
+                        _ => Tri::False,
+                    };
+                    direct(p, t, false)
+                }
+                RefKind::Opaque => undecided_aws(p),
                 RefKind::Other => PMatch::NONE,
             },
+            Val::Partial(pp) => match_aws_partial(pp, p),
         },
         PrincipalType::Service => named_kind(v, p, PrincipalKind::Service),
         PrincipalType::Federated => named_kind(v, p, PrincipalKind::Federated),
         PrincipalType::CanonicalUser | PrincipalType::Other(_) => PMatch::NONE,
     }
+}
+
+/// `data.aws_caller_identity.NAME.arn`: the identity that runs the deployment.
+fn is_caller_arn(r: &Reference) -> bool {
+    let t = r.target.as_str();
+    (t.starts_with("data.aws_caller_identity.") || t.contains(".data.aws_caller_identity."))
+        && r.attribute.as_deref() == Some("arn")
+}
+
+/// An `AWS` principal value the input does not decide: it could be this principal, its account
+/// or `*` — but never a service, federated or canonical-user principal.
+fn undecided_aws(p: &PrincipalCtx<'_>) -> PMatch {
+    if matches!(p.kind, PrincipalKind::Service | PrincipalKind::Federated) {
+        return PMatch::NONE;
+    }
+    undecided_any(p)
+}
+
+/// An `AWS` principal value known in part: the known text decides what it can name.
+fn match_aws_partial(pp: &Partial, p: &PrincipalCtx<'_>) -> PMatch {
+    if matches!(p.kind, PrincipalKind::Service | PrincipalKind::Federated) {
+        return PMatch::NONE;
+    }
+    let text = pp.suffix();
+    let whole_hole = pp.parts.len() == 1;
+    if whole_hole {
+        // Nothing known: any AWS principal.
+        return undecided_any(p);
+    }
+    if text.ends_with(":root") {
+        // An account named with an unknown part: the account entry of a matching account.
+        let mut m = PMatch::NONE;
+        m.account = match p.kind {
+            PrincipalKind::Role
+            | PrincipalKind::User
+            | PrincipalKind::Account
+            | PrincipalKind::Unknown => match p.account {
+                Some(acct) => {
+                    partial::against_text(pp, &format!("arn:aws:iam::{acct}:root"), false)
+                        .or(partial::against_text(
+                            pp,
+                            &format!("arn:aws-cn:iam::{acct}:root"),
+                            false,
+                        ))
+                        .or(partial::against_text(
+                            pp,
+                            &format!("arn:aws-us-gov:iam::{acct}:root"),
+                            false,
+                        ))
+                }
+                None => Tri::Undecided,
+            },
+            PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => Tri::False,
+        };
+        return m;
+    }
+    if matches!(p.kind, PrincipalKind::Account | PrincipalKind::Public) {
+        return PMatch::NONE;
+    }
+    let by_role = pp.parts.iter().any(|part| match part {
+        crate::model::Part::Lit(s) => s.contains(":role/"),
+        crate::model::Part::Hole(_) => false,
+    });
+    if pp.to_string().contains(":assumed-role/") {
+        // A session of a role: the session name is chosen at run time.
+        let t = if matches!(p.kind, PrincipalKind::Role | PrincipalKind::Unknown) {
+            Tri::Undecided
+        } else {
+            Tri::False
+        };
+        return direct(p, t, false);
+    }
+    let t = match (p.arn, p.arn_pattern) {
+        (Some(arn), _) => partial::against_text(pp, arn, false),
+        (None, Some(own)) => partial::against_partial(pp, own, false),
+        (None, None) => Tri::Undecided,
+    };
+    direct(p, t, by_role)
 }
 
 /// A principal value the input does not decide: it could be this principal, its account or
@@ -268,9 +360,16 @@ fn named_kind(v: &VStr, p: &PrincipalCtx<'_>, kind: PrincipalKind) -> PMatch {
         return PMatch::NONE;
     }
     let t = match v {
-        Val::Known(s) => match p.arn {
-            Some(a) => Tri::from_bool(a.eq_ignore_ascii_case(s)),
-            None => Tri::Undecided,
+        _ if p.source == Some(v) => Tri::True,
+        Val::Known(s) => match (p.arn, p.arn_pattern) {
+            (Some(a), _) => Tri::from_bool(a.eq_ignore_ascii_case(s)),
+            (None, Some(own)) => partial::against_text(own, s, true),
+            (None, None) => Tri::Undecided,
+        },
+        Val::Partial(pp) => match (p.arn, p.arn_pattern) {
+            (Some(a), _) => partial::against_text(pp, a, true),
+            (None, Some(own)) => partial::against_partial(pp, own, true),
+            (None, None) => Tri::Undecided,
         },
         Val::Unknown => Tri::Undecided,
         Val::Ref(refs) => match ref_kind(refs, p.id) {
@@ -324,6 +423,11 @@ fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
         }
         if !s.contains(":assumed-role/") {
             return PMatch::NONE;
+        }
+    } else if let Some(own) = p.arn_pattern {
+        // The principal's ARN is known in part (a generated name): its known text decides.
+        if !s.contains(":assumed-role/") {
+            return direct(p, partial::against_text(own, s, false), is_role_arn);
         }
     }
     let Some(arn) = parse_arn(s) else {
@@ -382,6 +486,7 @@ fn match_resource(v: &VStr, req: &Req<'_>, span: bool, vars: bool) -> Tri {
             RefKind::Opaque => Tri::Undecided,
             RefKind::Other => Tri::False,
         },
+        Val::Partial(pp) => match_partial_resource(pp, target, span),
         Val::Known(s) => {
             if s == "*" {
                 return Tri::True;
@@ -396,6 +501,82 @@ fn match_resource(v: &VStr, req: &Req<'_>, span: bool, vars: bool) -> Tri {
             }
         }
     }
+}
+
+/// A resource value known in part (`arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/…`).
+/// References in its holes name resources of the input; the known text rules out what it
+/// cannot match.
+fn match_partial_resource(pp: &Partial, target: Target<'_>, span: bool) -> Tri {
+    let refs = pp.references();
+    if !refs.is_empty() && ref_kind(&refs, target.id()) == RefKind::Same {
+        return Tri::True;
+    }
+    if let Some(last) = last_hole_names_resource(pp) {
+        // `…:key/${OtherKey}`: the hole is another declared resource's id.
+        if ref_kind(last, target.id()) == RefKind::Other {
+            return Tri::False;
+        }
+    }
+    if let Some(arn) = target.arn() {
+        return partial::pattern_against_text(pp, arn, false).and(Tri::Undecided);
+    }
+    // The target's ARN is unknown until apply: what its known parts admit.
+    let (service, kind) = match target {
+        Target::Key(_) => ("kms", "key/"),
+        Target::Role(_) => ("iam", "role/"),
+    };
+    let region = match target {
+        Target::Key(k) => k.region.unwrap_or("*"),
+        Target::Role(_) => "",
+    };
+    let account = target.account().unwrap_or("*");
+    let shape = format!("arn:*:{service}:{region}:{account}:{kind}*");
+    let _ = span;
+    match pattern_shape_meets(pp, &shape) {
+        true => Tri::Undecided,
+        false => Tri::False,
+    }
+}
+
+/// The references of a partial ARN's last part when it is a hole right after `key/` or
+/// `role/` that names declared resources only (not a parameter, variable or pseudo parameter).
+fn last_hole_names_resource(pp: &Partial) -> Option<&[Reference]> {
+    let n = pp.parts.len();
+    let (Some(crate::model::Part::Lit(before)), Some(crate::model::Part::Hole(h))) = (
+        n.checked_sub(2).and_then(|i| pp.parts.get(i)),
+        pp.parts.last(),
+    ) else {
+        return None;
+    };
+    let names_id = before.ends_with(":key/") || before.ends_with(":role/");
+    (names_id && !h.refs.is_empty() && !h.refs.iter().any(is_opaque_ref)).then_some(&h.refs)
+}
+
+/// Whether a partial `Resource` value may name keys other than the resources it references.
+pub(crate) fn partial_may_name_other_keys(pp: &Partial) -> bool {
+    last_hole_names_resource(pp).is_none() && pattern_shape_meets(pp, "arn:*:kms:*:*:key/*")
+}
+
+/// Whether some completion of a partial pattern matches some ARN of `shape`.
+fn pattern_shape_meets(pp: &Partial, shape: &str) -> bool {
+    let shape = crate::model::Partial {
+        parts: shape
+            .split('*')
+            .enumerate()
+            .flat_map(|(i, lit)| {
+                let hole = (i > 0).then(|| {
+                    crate::model::Part::Hole(crate::model::Hole {
+                        class: crate::model::HoleClass::Any,
+                        refs: Vec::new(),
+                        label: "*".into(),
+                    })
+                });
+                hole.into_iter()
+                    .chain((!lit.is_empty()).then(|| crate::model::Part::Lit(lit.to_owned())))
+            })
+            .collect(),
+    };
+    partial::pattern_against_partial(pp, &shape, false) != Tri::False
 }
 
 fn match_arn_pattern(pat: Pattern<'_>, target: Target<'_>, span: bool) -> Tri {

@@ -16,7 +16,7 @@ fn may_match_kms(stmt: &Statement) -> bool {
     match (&stmt.action, &stmt.not_action) {
         (Some(list), _) => list.iter().any(|v| match v {
             Val::Known(p) => expand_kms_pattern(p).next().is_some(),
-            Val::Unknown | Val::Ref(_) => true,
+            Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
         }),
         (None, Some(list)) => {
             if list.iter().any(VStr::is_unknown) {
@@ -116,6 +116,14 @@ pub fn kms_resource_scope(doc: &PolicyDocument) -> KmsResourceScope {
                                 out.references.insert(r.target.clone());
                             }
                         }
+                        Val::Partial(pp) => {
+                            for r in pp.references() {
+                                out.references.insert(r.target);
+                            }
+                            if super::matching::partial_may_name_other_keys(pp) {
+                                out.any_key = true;
+                            }
+                        }
                     }
                 }
             }
@@ -163,6 +171,11 @@ pub fn principal_candidates(doc: &PolicyDocument) -> PrincipalCandidates {
                         Val::Unknown => out.public = true,
                         Val::Ref(refs) => {
                             out.references.extend(refs.iter().map(|r| r.target.clone()));
+                        }
+                        Val::Partial(pp) => {
+                            out.references
+                                .extend(pp.references().into_iter().map(|r| r.target));
+                            out.public = true;
                         }
                     }
                 }

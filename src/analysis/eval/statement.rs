@@ -22,7 +22,7 @@ fn action_list(list: &[VStr], action: &str) -> Tri {
     for v in list {
         t = t.or(match v {
             Val::Known(p) => Tri::from_bool(action_matches(p, action)),
-            Val::Unknown | Val::Ref(_) => Tri::Undecided,
+            Val::Unknown | Val::Ref(_) | Val::Partial(_) => Tri::Undecided,
         });
         if t == Tri::True {
             break;

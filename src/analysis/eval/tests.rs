@@ -303,6 +303,8 @@ impl S {
             kind: self.kind,
             id: self.p_id,
             arn: self.p_arn,
+            arn_pattern: None,
+            source: None,
             account: self.p_account,
             identity: layer(&self.identity, "inline read", self.identity_incomplete),
             boundary: boundary_docs
@@ -358,6 +360,8 @@ impl S {
             kind: self.kind,
             id: self.p_id,
             arn: self.p_arn,
+            arn_pattern: None,
+            source: None,
             account: self.p_account,
             identity: layer(&self.identity, "inline assume", self.identity_incomplete),
             boundary: boundary_docs
@@ -461,6 +465,8 @@ fn bench_decide() {
             kind: sc.kind,
             id: sc.p_id,
             arn: sc.p_arn,
+            arn_pattern: None,
+            source: None,
             account: sc.p_account,
             identity: layer(&sc.identity, "inline", false),
             boundary: None,

@@ -85,12 +85,12 @@ impl Ctx<'_> {
                         "AWS::AccountId is not known (pass --account-id); ARNs built from it are \
                          treated as unknown",
                     );
-                    RVal::unknown()
+                    RVal::reference("AWS::AccountId", None)
                 }
             },
             "AWS::Region" => match self.region() {
                 Some(r) => RVal::Str(r.to_owned()),
-                None => RVal::unknown(),
+                None => RVal::reference("AWS::Region", None),
             },
             "AWS::Partition" => RVal::Str(self.partition().to_owned()),
             "AWS::URLSuffix" => RVal::Str(
@@ -102,7 +102,8 @@ impl Ctx<'_> {
                 .to_owned(),
             ),
             "AWS::NoValue" => RVal::NoValue,
-            "AWS::StackName" | "AWS::StackId" | "AWS::NotificationARNs" => RVal::unknown(),
+            "AWS::StackName" | "AWS::StackId" => RVal::reference(name, None),
+            "AWS::NotificationARNs" => RVal::unknown(),
             other => self.bad(inst, at, format!("unknown pseudo parameter `{other}`")),
         })
     }

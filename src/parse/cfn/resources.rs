@@ -103,6 +103,24 @@ impl<'c, 'a> ResCtx<'c, 'a> {
     }
 
     /// The resource's own attribute: known when the template decides it, else unknown.
+    /// A resource's physical name: the name property when the template gives one (known or
+    /// known in part), else the name CloudFormation generates, `<stack>-<LogicalId>-<suffix>`
+    /// (cut short when too long), as a partial value: never equal to a name of another shape.
+    pub(crate) fn physical_name(&self, prop: &str) -> VStr {
+        match self.vstr(prop) {
+            Some(v @ Val::Partial(_)) => v,
+            Some(_) => self.own(None),
+            None => {
+                let head: String = self.logical.chars().take(12).collect();
+                crate::model::Partial::build([
+                    crate::model::Part::Hole(crate::model::Hole::generated("${AWS::StackName}")),
+                    crate::model::Part::Lit(format!("-{head}")),
+                    crate::model::Part::Hole(crate::model::Hole::generated("(generated)")),
+                ])
+            }
+        }
+    }
+
     pub(crate) fn own(&self, attr: Option<&str>) -> VStr {
         match self.ctx.attr(self.inst, self.logical, attr) {
             RVal::Str(s) => Val::Known(s),
@@ -165,7 +183,7 @@ impl<'c, 'a> ResCtx<'c, 'a> {
             if let Some(v) = self.get(key) {
                 match v.vstr_list() {
                     Val::Known(items) => *out = items,
-                    Val::Unknown | Val::Ref(_) => {
+                    Val::Unknown | Val::Ref(_) | Val::Partial(_) => {
                         a.unknown = true;
                         *out = vec![unknown_val(v.refs())];
                     }
@@ -207,7 +225,7 @@ pub(crate) fn kind(rc: &ResCtx, ty: &str) -> Kind {
             })
         }
         "AWS::IAM::Role" => Kind::Role(Role {
-            name: Some(rc.own(None)),
+            name: Some(rc.physical_name("RoleName")),
             arn: Some(rc.own(Some("Arn"))),
             path: rc.known("Path"),
             trust_policy: rc.doc("AssumeRolePolicyDocument"),
@@ -216,7 +234,7 @@ pub(crate) fn kind(rc: &ResCtx, ty: &str) -> Kind {
             permissions_boundary: rc.vstr("PermissionsBoundary"),
         }),
         "AWS::IAM::User" => Kind::User(User {
-            name: Some(rc.own(None)),
+            name: Some(rc.physical_name("UserName")),
             arn: Some(rc.own(Some("Arn"))),
             path: rc.known("Path"),
             inline_policies: rc.inline_policies(),

@@ -138,7 +138,15 @@ impl RVal {
     pub(crate) fn vstr(&self) -> Option<VStr> {
         match self {
             RVal::Str(_) | RVal::Num(_) | RVal::Bool(_) => self.scalar_str().map(Val::Known),
-            RVal::Partial(_) | RVal::Unknown(_) | RVal::Either(_) => Some(unknown_val(self.refs())),
+            RVal::Partial(pieces) => Some(crate::model::Partial::build(pieces.iter().map(
+                |p| match p {
+                    Piece::Lit(s) => crate::model::Part::Lit(s.clone()),
+                    Piece::Unknown(refs) => {
+                        crate::model::Part::Hole(crate::model::Hole::from_refs(refs.clone()))
+                    }
+                },
+            ))),
+            RVal::Unknown(_) | RVal::Either(_) => Some(unknown_val(self.refs())),
             RVal::Null | RVal::NoValue | RVal::List(_) | RVal::Map(_) => None,
         }
     }
@@ -348,10 +356,10 @@ mod tests {
             RVal::reference("Bucket", None),
             RVal::Str("/*".into()),
         ]);
-        assert_eq!(
-            p.vstr(),
-            Some(Val::Ref(vec![Reference::new("Bucket", None)]))
-        );
+        // Known in part: the literal text stays, the reference sits in its hole.
+        let v = p.vstr().expect("a string");
+        assert_eq!(v.to_string(), "arn:${Bucket}/*");
+        assert_eq!(&*v.references(), &[Reference::new("Bucket", None)]);
         assert_eq!(concat(vec![RVal::unknown()]).vstr(), Some(Val::Unknown));
     }
 

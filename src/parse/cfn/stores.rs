@@ -48,7 +48,7 @@ fn switch(
     match flag {
         Some(Val::Known(true)) => on,
         Some(Val::Known(false)) | None => off,
-        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
     }
 }
 

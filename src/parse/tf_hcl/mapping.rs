@@ -132,7 +132,7 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
                     }
                     None => Val::Unknown,
                 },
-                Val::Unknown => Val::Unknown,
+                Val::Unknown | Val::Partial(_) => Val::Unknown,
                 Val::Ref(r) => Val::Ref(r),
             },
             retiring_principal: a.s("retiring_principal"),
@@ -157,7 +157,12 @@ fn map_managed(type_name: &str, a: &mut Attrs<'_>) -> Kind {
         "aws_iam_role" => {
             let inline = a.named_policies("inline_policy");
             Kind::Role(Role {
-                name: Some(a.s("name").unwrap_or(Val::Unknown)),
+                name: Some(match a.s("name") {
+                    Some(n @ (Val::Known(_) | Val::Partial(_))) => n,
+                    n => crate::model::Partial::generated_name(a.s("name_prefix").as_ref(), false)
+                        .or(n)
+                        .unwrap_or(Val::Unknown),
+                }),
                 arn: Some(a.own("arn")),
                 path: Some(a.text("path").unwrap_or_else(|| "/".into())),
                 trust_policy: a.policy("assume_role_policy"),
@@ -401,6 +406,7 @@ impl<'a> Attrs<'a> {
             Val::Known(items) => (items, false),
             Val::Unknown => (vec![Val::Unknown], true),
             Val::Ref(r) => (vec![Val::Ref(r)], true),
+            Val::Partial(p) => (vec![Val::Partial(p)], true),
         }
     }
 

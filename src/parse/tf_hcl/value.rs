@@ -446,7 +446,15 @@ impl Value {
                 Some(s) => Val::Known(s),
                 None => unknown_val(v.refs()),
             }),
-            Value::Partial(_) | Value::Unknown(_) => Some(unknown_val(self.refs())),
+            Value::Partial(segs) => {
+                Some(crate::model::Partial::build(segs.iter().map(|s| match s {
+                    Segment::Lit(t) => crate::model::Part::Lit(t.clone()),
+                    Segment::Unknown(refs) => {
+                        crate::model::Part::Hole(crate::model::Hole::from_refs(refs.clone()))
+                    }
+                })))
+            }
+            Value::Unknown(_) => Some(unknown_val(self.refs())),
         }
     }
 

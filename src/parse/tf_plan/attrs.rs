@@ -331,6 +331,7 @@ impl<'a> Attrs<'a> {
             Some(Val::Known(v)) => v,
             Some(Val::Unknown) => vec![Val::Unknown],
             Some(Val::Ref(r)) => vec![Val::Ref(r)],
+            Some(Val::Partial(p)) => vec![Val::Partial(p)],
         })
     }
 

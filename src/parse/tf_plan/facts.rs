@@ -25,7 +25,7 @@ pub(crate) fn tags(
             merged.extend(own);
             Ok(Val::Known(merged))
         }
-        Some(Val::Unknown | Val::Ref(_)) => Ok(Val::Unknown),
+        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Ok(Val::Unknown),
         None => Ok(Val::Known(merged)),
     }
 }

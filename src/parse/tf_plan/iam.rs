@@ -93,7 +93,7 @@ pub(crate) fn map(type_name: &str, data: bool, a: &Attrs) -> AttrResult<Option<K
                     "RESOURCE_CONTROL_POLICY" => OrgPolicyType::ResourceControl,
                     _ => OrgPolicyType::Other(t),
                 },
-                Some(Val::Unknown | Val::Ref(_)) => {
+                Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
                     OrgPolicyType::Other("(unknown until apply)".to_owned())
                 }
             };
@@ -182,6 +182,10 @@ fn add_targets(attached: &mut Attachments, target: Target, v: Val<Vec<VStr>>) {
             attached.unknown = true;
             list.push(Val::Ref(r));
         }
+        Val::Partial(p) => {
+            attached.unknown = true;
+            list.push(Val::Partial(p));
+        }
     }
 }
 
@@ -236,8 +240,17 @@ fn role(a: &Attrs) -> AttrResult<Role> {
     let managed_policy_arns = a
         .strings("managed_policy_arns")?
         .unwrap_or(Val::Known(Vec::new()));
+    // A role with `name_prefix` (or neither name) gets a generated name: known in part.
+    let name = match a.ident("name")? {
+        n @ Some(Val::Known(_) | Val::Partial(_)) => n,
+        n => {
+            let prefix = a.ident("name_prefix")?;
+            crate::model::Partial::generated_name(prefix.as_ref(), n.is_none() && prefix.is_some())
+                .or(n)
+        }
+    };
     Ok(Role {
-        name: a.ident("name")?,
+        name,
         arn: a.ident("arn")?,
         path: a.known_string("path")?,
         trust_policy: policy_attr(a, "assume_role_policy")?,

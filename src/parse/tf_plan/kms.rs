@@ -72,7 +72,7 @@ fn grant(a: &Attrs) -> AttrResult<KmsGrant> {
             for op in items {
                 match op {
                     Val::Known(s) => ops.push(s),
-                    Val::Unknown | Val::Ref(_) => unknown = true,
+                    Val::Unknown | Val::Ref(_) | Val::Partial(_) => unknown = true,
                 }
             }
             if unknown {
@@ -82,7 +82,7 @@ fn grant(a: &Attrs) -> AttrResult<KmsGrant> {
                 Val::Known(ops)
             }
         }
-        Some(Val::Unknown) => Val::Unknown,
+        Some(Val::Unknown | Val::Partial(_)) => Val::Unknown,
         Some(Val::Ref(r)) => Val::Ref(r),
     };
     let mut constraints = Vec::new();
@@ -94,7 +94,9 @@ fn grant(a: &Attrs) -> AttrResult<KmsGrant> {
             Ok(match c.string_map(name)? {
                 None => None,
                 Some(Val::Known(m)) => Some(m),
-                Some(Val::Unknown | Val::Ref(_)) => Some(std::collections::BTreeMap::new()),
+                Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
+                    Some(std::collections::BTreeMap::new())
+                }
             })
         };
         constraints.push(GrantConstraint {

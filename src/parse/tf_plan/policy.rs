@@ -29,6 +29,7 @@ pub(crate) fn policy_attr(a: &Attrs, name: &str) -> AttrResult<Option<Val<Policy
         Some(Val::Known(text)) => Ok(parse_text(&text, &a.ptr_of(name), a.scope)?.map(Val::Known)),
         Some(Val::Unknown) => Ok(Some(Val::Unknown)),
         Some(Val::Ref(r)) => Ok(Some(Val::Ref(r))),
+        Some(Val::Partial(p)) => Ok(Some(Val::Ref(p.references()))),
     }
 }
 
@@ -217,6 +218,7 @@ pub(crate) fn policy_document(a: &Attrs) -> AttrResult<Result<PolicyDocument, Do
                 }
                 Some(Val::Unknown) => parts.push(DocPart::Pending(Vec::new())),
                 Some(Val::Ref(r)) => parts.push(DocPart::Pending(r)),
+                Some(Val::Partial(p)) => parts.push(DocPart::Pending(p.references())),
             }
         }
         if into_sources {
@@ -236,6 +238,7 @@ fn doc_part(v: VStr, ptr: &str, scope: Scope) -> AttrResult<DocPart> {
         },
         Val::Unknown => DocPart::Pending(Vec::new()),
         Val::Ref(r) => DocPart::Pending(r),
+        Val::Partial(p) => DocPart::Pending(p.references()),
     })
 }
 
@@ -250,7 +253,7 @@ fn statement(b: &Attrs, index: usize, incomplete: &mut bool) -> AttrResult<State
                 format!("effect must be \"Allow\" or \"Deny\", found {e:?}"),
             ))
         }
-        Some(Val::Unknown | Val::Ref(_)) => {
+        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
             // Unknown effect: read as Allow so no reader is missed, and say the document
             // is not fully known.
             *incomplete = true;
@@ -264,6 +267,7 @@ fn statement(b: &Attrs, index: usize, incomplete: &mut bool) -> AttrResult<State
             Some(Val::Known(v)) => Some(v),
             Some(Val::Unknown) => Some(vec![Val::Unknown]),
             Some(Val::Ref(r)) => Some(vec![Val::Ref(r)]),
+            Some(Val::Partial(p)) => Some(vec![Val::Partial(p)]),
         })
     };
     Ok(Statement {
@@ -298,7 +302,7 @@ fn principals(b: &Attrs, name: &str) -> AttrResult<Option<Principals>> {
                 let t = principal_type(&t);
                 out.extend(ids.into_iter().map(|id| (t.clone(), id)));
             }
-            None | Some(Val::Unknown | Val::Ref(_)) => {
+            None | Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
                 let t = PrincipalType::Other("(unknown until apply)".to_owned());
                 out.extend(ids.into_iter().map(|id| (t.clone(), id)));
             }

@@ -58,7 +58,7 @@ fn switch_and_key(
         None if on_by_default => Encryption::AwsManaged(managed.to_owned()),
         None | Some(Val::Known(false)) => Encryption::None,
         Some(Val::Known(true)) => Encryption::AwsManaged(managed.to_owned()),
-        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
     })
 }
 
@@ -93,7 +93,7 @@ fn s3_default(holder: &Attrs) -> AttrResult<Encryption> {
                         None => Encryption::AwsManaged("aws/s3".to_owned()),
                     },
                     Some(Val::Known(_)) | None => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => match key {
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => match key {
                         Some(k) => Encryption::with_key(k),
                         None => Encryption::Unknown,
                     },
@@ -144,7 +144,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                 (Some(k), _) => Encryption::with_key(k),
                 (None, Some(Val::Known(alg))) if alg.starts_with("aws:kms") => managed("s3"),
                 (None, Some(Val::Known(_))) => Encryption::AwsOwned,
-                (None, Some(Val::Unknown | Val::Ref(_))) => Encryption::Unknown,
+                (None, Some(Val::Unknown | Val::Ref(_) | Val::Partial(_))) => Encryption::Unknown,
                 // Unset: the object takes the bucket's default encryption.
                 (None, None) => return Ok(None),
             };
@@ -181,7 +181,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                 Ok(match b.boolean("enabled")? {
                     Some(Val::Known(true)) => key_or(b, "kms_key_arn", managed("dynamodb"))?,
                     None | Some(Val::Known(false)) => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 })
             })?;
             let mut secondary = Vec::new();
@@ -209,7 +209,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                 Some(k) => Encryption::with_key(k),
                 None => match a.boolean("sqs_managed_sse_enabled")? {
                     Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     None | Some(Val::Known(true)) => Encryption::AwsOwned,
                 },
             };
@@ -263,7 +263,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
             let enc = match a.string("type")? {
                 Some(Val::Known(t)) if t == "SecureString" => key_or(a, "key_id", managed("ssm"))?,
                 Some(Val::Known(_)) => Encryption::None,
-                None | Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                None | Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
             };
             store("ssm", "name", enc, Vec::new())
         }
@@ -273,8 +273,10 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                 (Some(Val::Known(t)), key) if t == "KMS" => {
                     key.map_or_else(|| managed("kinesis"), Encryption::with_key)
                 }
-                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => Encryption::with_key(k),
-                (Some(Val::Unknown | Val::Ref(_)), None) => Encryption::Unknown,
+                (Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)), Some(k)) => {
+                    Encryption::with_key(k)
+                }
+                (Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)), None) => Encryption::Unknown,
                 (Some(Val::Known(_)) | None, _) => Encryption::None,
             };
             store("kinesis", "name", enc, Vec::new())
@@ -283,13 +285,13 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
             let enc = from_block(a, "server_side_encryption", Encryption::None, |b| {
                 Ok(match b.boolean("enabled")? {
                     None | Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     Some(Val::Known(true)) => match b.string("key_type")? {
                         Some(Val::Known(t)) if t == "CUSTOMER_MANAGED_CMK" => {
                             key_or(b, "key_arn", Encryption::Unknown)?
                         }
                         None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     },
                 })
             })?;
@@ -319,7 +321,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                     Some(Val::Known(true)) => Encryption::AwsOwned,
                     None if valkey => Encryption::AwsOwned,
                     None | Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 },
             };
             store("elasticache", "replication_group_id", enc, Vec::new())
@@ -341,7 +343,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                 Ok(match b.boolean("enabled")? {
                     Some(Val::Known(true)) => Encryption::AwsOwned,
                     None | Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 })
             })?;
             store("dax", "cluster_name", enc, Vec::new())
@@ -365,7 +367,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                         key_or(b, "kms_key", managed("ecr"))?
                     }
                     None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 })
             })?;
             store("ecr", "name", enc, Vec::new())
@@ -431,7 +433,9 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                                 key_or(b, "sse_aws_kms_key_id", managed("glue"))?
                             }
                             None | Some(Val::Known(_)) => Encryption::None,
-                            Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                            Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
+                                Encryption::Unknown
+                            }
                         })
                     })?;
                     let mut secondary = Vec::new();
@@ -460,7 +464,9 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                                 key_or(e, "kms_key_arn", managed("s3"))?
                             }
                             None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                            Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                            Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
+                                Encryption::Unknown
+                            }
                         })
                     })
                 })
@@ -474,7 +480,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                         key_or(b, "kms_key_identifier", Encryption::Unknown)?
                     }
                     None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 })
             })?;
             store("cassandra", "table_name", enc, Vec::new())
@@ -492,7 +498,7 @@ pub(crate) fn map(type_name: &str, a: &Attrs) -> AttrResult<Option<Kind>> {
                     None => match b.boolean("use_aws_owned_key")? {
                         Some(Val::Known(false)) => managed("mq"),
                         None | Some(Val::Known(true)) => Encryption::AwsOwned,
-                        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     },
                 })
             })?;
@@ -521,7 +527,7 @@ fn rds_secondary(a: &Attrs) -> AttrResult<Vec<(String, Encryption)>> {
     let mut out = Vec::new();
     if matches!(
         a.boolean("performance_insights_enabled")?,
-        Some(Val::Known(true) | Val::Unknown | Val::Ref(_))
+        Some(Val::Known(true) | Val::Unknown | Val::Ref(_) | Val::Partial(_))
     ) || key_attr(a, "performance_insights_kms_key_id")?.is_some()
     {
         out.push((
@@ -535,7 +541,7 @@ fn rds_secondary(a: &Attrs) -> AttrResult<Vec<(String, Encryption)>> {
     }
     if matches!(
         a.boolean("manage_master_user_password")?,
-        Some(Val::Known(true) | Val::Unknown | Val::Ref(_))
+        Some(Val::Known(true) | Val::Unknown | Val::Ref(_) | Val::Partial(_))
     ) {
         out.push((
             "master_user_secret".to_owned(),

@@ -72,6 +72,8 @@ fn decide_with_kp_doc(sc: &S, kp: &PolicyDocument, action: &str) -> Decision {
         kind: sc.kind,
         id: sc.p_id,
         arn: sc.p_arn,
+        arn_pattern: None,
+        source: None,
         account: sc.p_account,
         identity: Layer::default(),
         boundary: None,

@@ -45,7 +45,7 @@ fn switch_and_key(
         None if on_by_default => Encryption::AwsManaged(managed.to_owned()),
         None | Some(Val::Known(false)) => Encryption::None,
         Some(Val::Known(true)) => Encryption::AwsManaged(managed.to_owned()),
-        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
     }
 }
 
@@ -78,7 +78,7 @@ fn s3_default(holder: &Attrs<'_>) -> Encryption {
                         None => managed("s3"),
                     },
                     Some(Val::Known(_)) | None => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => {
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
                         key.map_or(Encryption::Unknown, Encryption::with_key)
                     }
                 }
@@ -91,7 +91,7 @@ fn rds_secondary(a: &Attrs<'_>) -> Vec<(String, Encryption)> {
     let mut out = Vec::new();
     if matches!(
         a.boolean("performance_insights_enabled"),
-        Some(Val::Known(true) | Val::Unknown | Val::Ref(_))
+        Some(Val::Known(true) | Val::Unknown | Val::Ref(_) | Val::Partial(_))
     ) || key_attr(a, "performance_insights_kms_key_id").is_some()
     {
         out.push((
@@ -101,7 +101,7 @@ fn rds_secondary(a: &Attrs<'_>) -> Vec<(String, Encryption)> {
     }
     if matches!(
         a.boolean("manage_master_user_password"),
-        Some(Val::Known(true) | Val::Unknown | Val::Ref(_))
+        Some(Val::Known(true) | Val::Unknown | Val::Ref(_) | Val::Partial(_))
     ) {
         out.push((
             "master_user_secret".to_owned(),
@@ -171,7 +171,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 (Some(k), _) => Encryption::with_key(k),
                 (None, Some(Val::Known(alg))) if alg.starts_with("aws:kms") => managed("s3"),
                 (None, Some(Val::Known(_))) => Encryption::AwsOwned,
-                (None, Some(Val::Unknown | Val::Ref(_))) => Encryption::Unknown,
+                (None, Some(Val::Unknown | Val::Ref(_) | Val::Partial(_))) => Encryption::Unknown,
                 (None, None) => return None,
             };
             store("s3", "key", enc, Vec::new())
@@ -213,7 +213,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 |b| match b.boolean("enabled") {
                     Some(Val::Known(true)) => key_or(b, "kms_key_arn", managed("dynamodb")),
                     None | Some(Val::Known(false)) => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 },
             );
             let mut secondary = Vec::new();
@@ -246,7 +246,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 Some(k) => Encryption::with_key(k),
                 None => match a.boolean("sqs_managed_sse_enabled") {
                     Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     None | Some(Val::Known(true)) => Encryption::AwsOwned,
                 },
             };
@@ -313,7 +313,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
             let enc = match a.s("type") {
                 Some(Val::Known(t)) if t == "SecureString" => key_or(a, "key_id", managed("ssm")),
                 Some(Val::Known(_)) => Encryption::None,
-                None | Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                None | Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
             };
             store("ssm", "name", enc, Vec::new())
         }
@@ -323,8 +323,10 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 (Some(Val::Known(t)), key) if t == "KMS" => {
                     key.map_or_else(|| managed("kinesis"), Encryption::with_key)
                 }
-                (Some(Val::Unknown | Val::Ref(_)), Some(k)) => Encryption::with_key(k),
-                (Some(Val::Unknown | Val::Ref(_)), None) => Encryption::Unknown,
+                (Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)), Some(k)) => {
+                    Encryption::with_key(k)
+                }
+                (Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)), None) => Encryption::Unknown,
                 (Some(Val::Known(_)) | None, _) => Encryption::None,
             };
             store("kinesis", "name", enc, Vec::new())
@@ -333,13 +335,13 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
             let enc = from_block(a, "server_side_encryption", Encryption::None, |b| {
                 match b.boolean("enabled") {
                     None | Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     Some(Val::Known(true)) => match b.s("key_type") {
                         Some(Val::Known(t)) if t == "CUSTOMER_MANAGED_CMK" => {
                             key_or(b, "key_arn", Encryption::Unknown)
                         }
                         None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     },
                 }
             });
@@ -371,7 +373,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                     Some(Val::Known(true)) => Encryption::AwsOwned,
                     None if valkey => Encryption::AwsOwned,
                     None | Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 },
             };
             store("elasticache", "replication_group_id", enc, Vec::new())
@@ -393,7 +395,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                 match b.boolean("enabled") {
                     Some(Val::Known(true)) => Encryption::AwsOwned,
                     None | Some(Val::Known(false)) => Encryption::None,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 }
             });
             store("dax", "cluster_name", enc, Vec::new())
@@ -420,7 +422,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                         key_or(b, "kms_key", managed("ecr"))
                     }
                     None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 },
             );
             store("ecr", "name", enc, Vec::new())
@@ -488,7 +490,9 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                                 key_or(b, "sse_aws_kms_key_id", managed("glue"))
                             }
                             None | Some(Val::Known(_)) => Encryption::None,
-                            Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                            Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
+                                Encryption::Unknown
+                            }
                         }
                     });
                     let mut secondary = Vec::new();
@@ -524,7 +528,9 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                                 key_or(e, "kms_key_arn", managed("s3"))
                             }
                             None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                            Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                            Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => {
+                                Encryption::Unknown
+                            }
                         },
                     )
                 })
@@ -541,7 +547,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                         key_or(b, "kms_key_identifier", Encryption::Unknown)
                     }
                     None | Some(Val::Known(_)) => Encryption::AwsOwned,
-                    Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                    Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                 },
             );
             store("cassandra", "table_name", enc, Vec::new())
@@ -562,7 +568,7 @@ pub(crate) fn map_store(type_name: &str, a: &mut Attrs<'_>) -> Option<Kind> {
                     None => match b.boolean("use_aws_owned_key") {
                         Some(Val::Known(false)) => managed("mq"),
                         None | Some(Val::Known(true)) => Encryption::AwsOwned,
-                        Some(Val::Unknown | Val::Ref(_)) => Encryption::Unknown,
+                        Some(Val::Unknown | Val::Ref(_) | Val::Partial(_)) => Encryption::Unknown,
                     },
                 },
             );
