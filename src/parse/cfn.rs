@@ -24,6 +24,7 @@
 
 mod attrs;
 mod conditions;
+mod dynref;
 mod fasthash;
 mod foreach;
 mod intrinsics;

@@ -99,6 +99,7 @@ pub(crate) fn ref_kind(refs: &[Reference], id: Option<&str>) -> RefKind {
 pub(crate) fn is_opaque_ref(r: &Reference) -> bool {
     let t = r.target.as_str();
     if t.starts_with("data.")
+        || t.starts_with("{{resolve:")
         || t.contains(".data.")
         || t.starts_with("var.")
         || t.starts_with("local.")

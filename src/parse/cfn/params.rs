@@ -90,7 +90,16 @@ impl Ctx<'_> {
             },
             "AWS::Region" => match self.region() {
                 Some(r) => RVal::Str(r.to_owned()),
-                None => RVal::reference("AWS::Region", None),
+                None => {
+                    self.note(
+                        inst,
+                        "",
+                        "AWS::Region is not known (pass --region); names and ARNs built from it \
+                         are known only in part, and access that depends on the Region is \
+                         conditional",
+                    );
+                    RVal::reference("AWS::Region", None)
+                }
             },
             "AWS::Partition" => RVal::Str(self.partition().to_owned()),
             "AWS::URLSuffix" => RVal::Str(
@@ -134,7 +143,16 @@ impl Ctx<'_> {
         let ty = decl.get("Type").and_then(Value::as_str).unwrap_or("String");
         let pointer = format!("/Parameters/{}", pointer_token(name));
         if ty.starts_with("AWS::SSM::Parameter::Value<") {
-            return RVal::unknown();
+            // The value is read from the SSM parameter the default (or given value) names: the
+            // one the template declares, when it does.
+            let ssm_name = self.cli_params.get(name).cloned().or_else(|| {
+                decl.get("Default")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            return ssm_name
+                .and_then(|n| self.ssm_parameter_value(inst, &n))
+                .unwrap_or_else(|| RVal::reference(&format!("{{{{resolve:ssm:{name}}}}}"), None));
         }
         let given = match &self.instances[inst].parent {
             Some((parent, stack)) => {
@@ -154,7 +172,7 @@ impl Ctx<'_> {
             None => match decl.get("Default") {
                 Some(Value::Array(items)) => RVal::from_json(&Value::Array(items.clone())),
                 Some(d) => match RVal::from_json(d).scalar_str() {
-                    Some(s) => RVal::Str(s),
+                    Some(s) => self.string_value(inst, &s),
                     None => RVal::from_json(d),
                 },
                 None => {

@@ -256,7 +256,7 @@ impl<'a> Ctx<'a> {
             Value::Null => RVal::Null,
             Value::Bool(b) => RVal::Bool(*b),
             Value::Number(n) => RVal::Num(n.clone()),
-            Value::String(s) => RVal::Str(s.clone()),
+            Value::String(s) => self.string_value(inst, s),
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
