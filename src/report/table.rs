@@ -144,6 +144,7 @@ mod tests {
             read,
             write: Capability::No,
             admin: Capability::No,
+            folded: None,
             via: (0..via).map(|i| format!("step {i}")).collect(),
             actions: std::collections::BTreeMap::new(),
             per_key: std::collections::BTreeMap::new(),
