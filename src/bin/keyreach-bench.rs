@@ -175,7 +175,9 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         ..LoadOptions::default()
     };
     // The yardstick: reading the file and parsing it into a `serde_json::Value`, nothing else.
+    let cpu_now = || keyreach::bench::process_cpu().unwrap_or_default().as_secs_f64();
     {
+        let cpu = cpu_now();
         let started = Instant::now();
         let text = std::fs::read_to_string(&args.plan)
             .with_context(|| format!("reading {}", args.plan.display()))?;
@@ -184,18 +186,21 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         let elapsed = started.elapsed();
         writeln!(
             out,
-            "bare serde_json read+parse: {:.3} s ({:.1} MiB)",
+            "bare serde_json read+parse: {:.3} s, cpu {:.2} s ({:.1} MiB)",
             elapsed.as_secs_f64(),
+            cpu_now() - cpu,
             text.len() as f64 / 1024.0 / 1024.0
         )?;
         drop(value);
     }
     for run in 0..args.repeat.max(1) {
+        let cpu = cpu_now();
         let started = Instant::now();
         let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
         anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
         let parsed = started.elapsed();
         let mut report = keyreach::analysis::analyze(&estate);
+        let analysed = started.elapsed();
         let today =
             keyreach::config::date::Date::parse("2026-01-01").map_err(anyhow::Error::msg)?;
         report.findings = keyreach::rules::check(
@@ -204,13 +209,14 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
             &keyreach::config::Config::default(),
             today,
         );
+        let checked = started.elapsed();
         let mut sink = Counter::default();
         keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
         let total = started.elapsed();
         let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
         writeln!(
             out,
-            "run {}: {} resources, {} domains, {} access entries, {} findings, JSON {:.2} MiB; read+parse {:.3} s, total {:.3} s",
+            "run {}: {} resources, {} domains, {} access entries, {} findings, JSON {:.2} MiB; read+parse {:.3} s, analysis {:.3} s, rules {:.3} s, total {:.3} s, cpu {:.2} s",
             run + 1,
             estate.resources.len(),
             report.domains.len(),
@@ -218,7 +224,10 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
             report.findings.len(),
             sink.0 as f64 / 1024.0 / 1024.0,
             parsed.as_secs_f64(),
-            total.as_secs_f64()
+            (analysed - parsed).as_secs_f64(),
+            (checked - analysed).as_secs_f64(),
+            total.as_secs_f64(),
+            cpu_now() - cpu
         )?;
     }
     match keyreach::bench::peak_rss_kib() {

@@ -49,6 +49,28 @@ fn via_cell(via: &[String]) -> String {
     lines.join("\n")
 }
 
+/// Members named in the table cell of an `undetermined` entry.
+const FOLDED_SHOWN: usize = 3;
+
+/// The principal, or for an `undetermined` entry its count and first members.
+fn principal_cell(a: &crate::analysis::result::AccessEntry) -> String {
+    let Some(f) = &a.folded else {
+        return a.principal.clone();
+    };
+    let mut lines = vec![format!(
+        "{} ({} principal(s) whose identity policies are not known before apply)",
+        a.principal, f.count
+    )];
+    lines.extend(f.members.iter().take(FOLDED_SHOWN).cloned());
+    if f.count > FOLDED_SHOWN {
+        lines.push(format!(
+            "… {} more (--format json lists all)",
+            f.count - FOLDED_SHOWN
+        ));
+    }
+    lines.join("\n")
+}
+
 /// Writes the table.
 ///
 /// # Errors
@@ -81,8 +103,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         for a in &d.access {
             any_conditional |= [a.read, a.write, a.admin].contains(&Capability::Conditional);
             b.push_record([
-                a.principal.clone(),
-                format!("{:?}", a.kind).to_lowercase(),
+                principal_cell(a),
+                match a.folded {
+                    Some(_) => "undetermined".to_owned(),
+                    None => format!("{:?}", a.kind).to_lowercase(),
+                },
                 mark(a.read).to_owned(),
                 mark(a.write).to_owned(),
                 mark(a.admin).to_owned(),
