@@ -215,7 +215,12 @@ fn group_entry(
         let here: BTreeSet<usize> = fold
             .individual
             .get(k)
-            .map(|s| s.iter().copied().filter(|m| fold.group(*m) == Some(g)).collect())
+            .map(|s| {
+                s.iter()
+                    .copied()
+                    .filter(|m| fold.group(*m) == Some(g))
+                    .collect()
+            })
             .unwrap_or_default();
         own = Some(match own {
             None => here,

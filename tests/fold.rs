@@ -20,7 +20,7 @@ fn load(text: &str, account: Option<&str>) -> keyreach::model::Estate {
             .collect(),
         ..LoadOptions::default()
     };
-    let (estate, errors) = keyreach::parse::load(&[path.clone()], &opts);
+    let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&path), &opts);
     let _ = std::fs::remove_file(&path);
     assert!(errors.is_empty(), "{errors:?}");
     estate
@@ -38,7 +38,11 @@ fn check(folded: &Report, unfolded: &Report) {
     let members: BTreeMap<&str, &str> = folded
         .undetermined
         .iter()
-        .flat_map(|g| g.members.iter().map(move |m| (m.as_str(), g.group.as_str())))
+        .flat_map(|g| {
+            g.members
+                .iter()
+                .map(move |m| (m.as_str(), g.group.as_str()))
+        })
         .collect();
     assert_eq!(folded.domains.len(), unfolded.domains.len());
     for (f, u) in folded.domains.iter().zip(&unfolded.domains) {
@@ -99,7 +103,11 @@ fn greenfield_plan_folds_without_changing_access() {
         for d in &f.domains {
             // The account, Lambda through the roles, the domain's own role, and the group.
             assert_eq!(d.access.len(), 4, "{}", d.name);
-            let g = d.access.iter().find_map(|e| e.folded.as_ref()).expect("group row");
+            let g = d
+                .access
+                .iter()
+                .find_map(|e| e.folded.as_ref())
+                .expect("group row");
             assert_eq!(g.count, 6);
             assert_eq!(g.members.len(), 6);
         }

@@ -283,7 +283,7 @@ impl<'e> Engine<'e> {
         let fold = if fold {
             Fold::build(estate, links, &universe)
         } else {
-Fold::none(universe.principals.len())
+            Fold::none(universe.principals.len())
         };
         let rcps = org_policies(
             estate,
@@ -474,7 +474,9 @@ Fold::none(universe.principals.len())
             }
             // Members admitted by `*` fold unless tied.
             cands.retain(|p| !self.fold.is_member(*p) || own.contains(p));
-            self.fold.on_key.insert(k, (0..self.fold.groups.len()).collect());
+            self.fold
+                .on_key
+                .insert(k, (0..self.fold.groups.len()).collect());
         } else {
             // Not admitted through IAM: only members the policy names are candidates.
             for &p in cands.iter() {
@@ -1190,9 +1192,7 @@ fn propagate(
                 }
                 last = Some(c);
                 // A folded member of the same group already has the group's access.
-                if fold.group(c) == Some(g)
-                    && fold.folded_on(c, view.key)
-                {
+                if fold.group(c) == Some(g) && fold.folded_on(c, view.key) {
                     continue;
                 }
                 steps.push((c, m, e));

@@ -13,7 +13,8 @@
 //! identity policy, and the members fold into that one result — except members *tied* to the
 //! key, which are evaluated on their own as before: those whose unknown policy references the
 //! key (directly or through an alias), and those the key policy or a grant names. On a key that
-//! does not treat members alike every member is evaluated on its own.
+//! does not treat members alike every member is evaluated on its own. An account with a single
+//! such principal has no group: it is listed on its own everywhere.
 
 use super::link::{KeyTarget, Links};
 use super::principals::Universe;
@@ -37,6 +38,9 @@ const PRINCIPAL_KEYS: &[&str] = &[
     "iam:",
     "sts:",
 ];
+
+/// Fewer members than this are not folded.
+pub const MIN_GROUP: usize = 2;
 
 /// One group: the members of one account.
 #[derive(Debug, Clone)]
@@ -150,7 +154,15 @@ impl Fold {
             ..Fold::default()
         };
         for (account, mut members) in by_account {
-            members.sort_by(|a, b| universe.principals[*a].name.cmp(&universe.principals[*b].name));
+            // A lone principal is listed on its own: folding it would say less in as much room.
+            if members.len() < MIN_GROUP {
+                continue;
+            }
+            members.sort_by(|a, b| {
+                universe.principals[*a]
+                    .name
+                    .cmp(&universe.principals[*b].name)
+            });
             let g = fold.groups.len();
             for &m in &members {
                 fold.group_of[m] = Some(g);
@@ -163,6 +175,9 @@ impl Fold {
         }
         // Ties by key: the members to evaluate on their own there.
         for (m, keys) in ties {
+            if fold.group(m).is_none() {
+                continue;
+            }
             for k in keys {
                 fold.ties.entry(k).or_default().push(m);
             }

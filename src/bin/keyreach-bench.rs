@@ -175,7 +175,11 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         ..LoadOptions::default()
     };
     // The yardstick: reading the file and parsing it into a `serde_json::Value`, nothing else.
-    let cpu_now = || keyreach::bench::process_cpu().unwrap_or_default().as_secs_f64();
+    let cpu_now = || {
+        keyreach::bench::process_cpu()
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
     {
         let cpu = cpu_now();
         let started = Instant::now();

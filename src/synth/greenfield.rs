@@ -238,6 +238,8 @@ mod tests {
         let v: Value = serde_json::from_str(&text).expect("synthetic plan is JSON");
         let changes = v["resource_changes"].as_array().expect("array");
         assert_eq!(changes.len(), 3 * RESOURCES_PER_DOMAIN);
-        assert!(changes.iter().all(|c| c["change"]["actions"][0] == "create"));
+        assert!(changes
+            .iter()
+            .all(|c| c["change"]["actions"][0] == "create"));
     }
 }
