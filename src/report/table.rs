@@ -211,4 +211,25 @@ mod tests {
         assert!(text.contains("6 more (--format json shows all)"), "{text}");
         assert!(text.contains("No findings."), "{text}");
     }
+
+    #[test]
+    fn undetermined_entry_shows_count_and_first_members() {
+        let mut e = entry("undetermined:111122223333", Capability::Conditional, 1);
+        e.kind = PrincipalKind::Unknown;
+        e.folded = Some(Box::new(crate::analysis::result::Folded {
+            count: 5,
+            members: (0..5).map(|i| format!("aws_iam_role.r{i}")).collect(),
+            group: "undetermined:111122223333".into(),
+        }));
+        let cell = principal_cell(&e);
+        assert!(
+            cell.starts_with("undetermined:111122223333 (5 principal(s)"),
+            "{cell}"
+        );
+        assert!(cell.contains("aws_iam_role.r2") && !cell.contains("aws_iam_role.r3"));
+        assert!(
+            cell.ends_with("… 2 more (--format json lists all)"),
+            "{cell}"
+        );
+    }
 }
