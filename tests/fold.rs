@@ -155,3 +155,46 @@ fn scenario_plans_fold_without_changing_access() {
     }
     assert!(checked > 0);
 }
+
+/// Sets the key policy of the first domain (in `resource_changes` and `planned_values`).
+fn with_first_key_policy(text: &str, policy: &serde_json::Value) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).expect("plan");
+    let p = policy.to_string();
+    v["resource_changes"][0]["change"]["after"]["policy"] = serde_json::Value::String(p.clone());
+    v["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"]["policy"] =
+        serde_json::Value::String(p);
+    v.to_string()
+}
+
+#[test]
+fn keys_that_tell_members_apart_evaluate_them_on_their_own() {
+    let text = keyreach::synth::greenfield::plan(4);
+    // A condition on the principal's ARN: members are not alike on this key.
+    let by_arn = with_first_key_policy(
+        &text,
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "kms:*", "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/dom00001-*"}}}]}),
+    );
+    let (f, u) = both(&by_arn, Some("111122223333"));
+    assert!(f.domains[0].access.iter().all(|e| e.folded.is_none()));
+    check(&f, &u);
+    // A member named by a Deny: evaluated on its own there, the others still fold.
+    let named = with_first_key_policy(
+        &text,
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:role/dom00002-app"},
+             "Action": "kms:Decrypt", "Resource": "*"}]}),
+    );
+    let (f, u) = both(&named, Some("111122223333"));
+    let g = f.domains[0]
+        .access
+        .iter()
+        .find_map(|e| e.folded.as_ref())
+        .expect("group row");
+    assert_eq!(g.count, 2);
+    check(&f, &u);
+}

@@ -68,6 +68,8 @@ pub struct Fold {
     pub individual: BTreeMap<usize, BTreeSet<usize>>,
     /// Key -> members whose unknown identity policies reference it.
     ties: BTreeMap<usize, Vec<usize>>,
+    /// Member ARNs (known or built from the name) -> member.
+    by_arn: BTreeMap<String, usize>,
 }
 
 /// True when a document may mention a KMS action in any statement (Allow or Deny).
@@ -166,6 +168,9 @@ impl Fold {
             let g = fold.groups.len();
             for &m in &members {
                 fold.group_of[m] = Some(g);
+                if let Some(arn) = &universe.principals[m].arn {
+                    fold.by_arn.insert(arn.clone(), m);
+                }
             }
             fold.groups.push(Group {
                 name: format!("undetermined:{account}"),
@@ -228,13 +233,12 @@ pub fn named_members(
         for ps in [&s.principal, &s.not_principal].into_iter().flatten() {
             let Principals::Map(list) = ps else { continue };
             for (_, v) in list {
-                if let Some(p) = links
+                let p = links
                     .resolve_principal(estate, v)
                     .and_then(|r| universe.of_resource(r))
-                {
-                    if fold.is_member(p) {
-                        out.insert(p);
-                    }
+                    .or_else(|| v.known().and_then(|a| fold.by_arn.get(a.trim()).copied()));
+                if let Some(p) = p.filter(|p| fold.is_member(*p)) {
+                    out.insert(p);
                 }
             }
         }
