@@ -3,6 +3,7 @@
 pub mod access;
 pub mod domains;
 pub mod eval;
+pub mod fold;
 pub mod link;
 pub mod principals;
 pub mod result;
@@ -11,8 +12,8 @@ use crate::model::Estate;
 use access::{Acc, Class, Engine};
 use link::KeyMarker;
 use link::Links;
-use result::{AccessEntry, Capability, Domain, PrincipalKind, Report};
-use std::collections::BTreeMap;
+use result::{AccessEntry, Capability, Domain, Folded, PrincipalKind, Report, UndeterminedGroup};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything the analysis computed, for rules and renderers.
 pub struct Analysis<'e> {
@@ -33,11 +34,24 @@ pub fn analyze(estate: &Estate) -> Report {
 /// Analyses an estate, keeping the links for later stages.
 #[must_use]
 pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
+    analyze_with(estate, true)
+}
+
+/// [`analyze`] evaluating every principal on every key on its own, never folding principals
+/// whose identity policies are unknown (tests compare the two).
+#[doc(hidden)]
+#[must_use]
+pub fn analyze_unfolded(estate: &Estate) -> Report {
+    analyze_with(estate, false).report
+}
+
+fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
     let links = Links::build(estate);
     let (plans, services) = domains::plan_domains(estate, &links);
-    let engine = Engine::new(estate, &links);
+    let engine = Engine::with_fold(estate, &links, fold);
     let per_key = engine.run(&services);
     let universe = &engine.universe;
+    let fold = &engine.fold;
     let build = |(name, plan): (&String, &domains::DomainPlan)| -> Domain {
         let mut merged: BTreeMap<usize, Acc> = BTreeMap::new();
         let mut by_key: BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Capability>>> =
@@ -52,8 +66,10 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
                     .insert(estate.resources[*k].id.clone(), action_map(acc));
             }
         }
+        fold_members(fold, plan, &per_key, estate, &mut merged, &mut by_key);
         let mut access: Vec<AccessEntry> = merged
             .iter()
+            .filter(|(p, _)| **p < fold.base)
             .map(|(p, acc)| {
                 let pr = &universe.principals[*p];
                 // The contract has no group kind: a group stands for its future members.
@@ -70,6 +86,13 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
                 e
             })
             .collect();
+        for (p, acc) in merged.range(fold.base..) {
+            let g = p - fold.base;
+            if let Some(mut e) = group_entry(fold, g, plan, &per_key, &merged, universe, acc) {
+                e.per_key = by_key.remove(p).unwrap_or_default();
+                access.push(e);
+            }
+        }
         for m in &plan.other_keys {
             access.push(marker_entry(m, &universe.account, &universe.partition));
         }
@@ -93,6 +116,26 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
     let work: Vec<_> = plans.iter().collect();
     let threads = crate::par::threads_for(1 + work.len() / 8);
     let domains_out: Vec<Domain> = crate::par::map(&work, threads, |&item| build(item));
+    let shown: BTreeSet<&str> = domains_out
+        .iter()
+        .flat_map(|d| &d.access)
+        .filter_map(|e| e.folded.as_ref().map(|f| f.group.as_str()))
+        .collect();
+    let undetermined: Vec<UndeterminedGroup> = fold
+        .groups
+        .iter()
+        .filter(|g| shown.contains(g.name.as_str()))
+        .map(|g| UndeterminedGroup {
+            group: g.name.clone(),
+            account: g.account.clone(),
+            count: g.members.len(),
+            members: g
+                .members
+                .iter()
+                .map(|&m| universe.principals[m].name.clone())
+                .collect(),
+        })
+        .collect();
     drop(engine);
     Analysis {
         estate,
@@ -100,9 +143,122 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
         report: Report {
             domains: domains_out,
             notes: estate.notes.clone(),
+            undetermined,
             ..Report::default()
         },
     }
+}
+
+/// Per-key results: key resource index -> principal index (or group node) -> access.
+type PerKey = BTreeMap<usize, BTreeMap<usize, Acc>>;
+
+/// A member listed on its own in a domain (tied to one of its keys, or reaching a key through
+/// a role) also has its group's access on the domain's other keys, where it was folded.
+fn fold_members(
+    fold: &fold::Fold,
+    plan: &domains::DomainPlan,
+    per_key: &PerKey,
+    estate: &Estate,
+    merged: &mut BTreeMap<usize, Acc>,
+    by_key: &mut BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Capability>>>,
+) {
+    if fold.groups.is_empty() || plan.keys.len() < 2 {
+        return;
+    }
+    let listed: Vec<usize> = merged
+        .range(..fold.base)
+        .map(|(p, _)| *p)
+        .filter(|p| fold.is_member(*p))
+        .collect();
+    for m in listed {
+        let Some(g) = fold.group(m) else { continue };
+        for k in &plan.keys {
+            let Some(results) = per_key.get(k) else {
+                continue;
+            };
+            if results.contains_key(&m) || !fold.folded_on(m, *k) {
+                continue;
+            }
+            let Some(gacc) = results.get(&(fold.base + g)) else {
+                continue;
+            };
+            if let Some(e) = merged.get_mut(&m) {
+                e.join(gacc);
+            }
+            by_key
+                .entry(m)
+                .or_default()
+                .insert(estate.resources[*k].id.clone(), action_map(gacc));
+        }
+    }
+}
+
+/// The `undetermined` entry of group `g` in a domain: its members that the domain does not
+/// list on their own and that are folded on at least one of its keys.
+fn group_entry(
+    fold: &fold::Fold,
+    g: usize,
+    plan: &domains::DomainPlan,
+    per_key: &PerKey,
+    merged: &BTreeMap<usize, Acc>,
+    universe: &principals::Universe<'_>,
+    acc: &Acc,
+) -> Option<AccessEntry> {
+    let group = fold.groups.get(g)?;
+    let node = fold.base + g;
+    // Members evaluated on their own on every key where the group has access.
+    let mut own: Option<BTreeSet<usize>> = None;
+    for k in &plan.keys {
+        if !per_key.get(k).is_some_and(|r| r.contains_key(&node)) {
+            continue;
+        }
+        let here: BTreeSet<usize> = fold
+            .individual
+            .get(k)
+            .map(|s| {
+                s.iter()
+                    .copied()
+                    .filter(|m| fold.group(*m) == Some(g))
+                    .collect()
+            })
+            .unwrap_or_default();
+        own = Some(match own {
+            None => here,
+            Some(prev) => prev.intersection(&here).copied().collect(),
+        });
+    }
+    let mut excluded = own.unwrap_or_default();
+    excluded.extend(
+        merged
+            .range(..fold.base)
+            .map(|(p, _)| *p)
+            .filter(|p| fold.group(*p) == Some(g)),
+    );
+    let count = group.members.len().saturating_sub(excluded.len());
+    if count == 0 {
+        return None;
+    }
+    let members: Vec<String> = group
+        .members
+        .iter()
+        .filter(|m| !excluded.contains(m))
+        .take(result::FOLDED_LISTED)
+        .map(|&m| universe.principals[m].name.clone())
+        .collect();
+    let mut e = entry(&group.name, None, PrincipalKind::Unknown, acc);
+    e.via.insert(
+        0,
+        format!(
+            "{count} principal(s) of account {} whose identity policies are not known before apply",
+            group.account
+        ),
+    );
+    e.folded = Some(Box::new(Folded {
+        count,
+        members,
+        group: group.name.clone(),
+    }));
+    Some(e)
 }
 
 fn entry(name: &str, arn: Option<String>, kind: PrincipalKind, acc: &Acc) -> AccessEntry {
@@ -121,6 +277,7 @@ fn entry(name: &str, arn: Option<String>, kind: PrincipalKind, acc: &Acc) -> Acc
         read: acc.class(Class::Read),
         write: acc.class(Class::Write),
         admin: acc.class(Class::Admin),
+        folded: None,
         via,
         actions: action_map(acc),
         per_key: BTreeMap::new(),
@@ -181,6 +338,7 @@ fn marker_entry(m: &KeyMarker, account: &str, partition: &str) -> AccessEntry {
         read: cap,
         write: cap,
         admin,
+        folded: None,
         via: vec![why],
         actions,
         per_key: BTreeMap::new(),

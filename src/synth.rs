@@ -14,6 +14,8 @@
 //! `prior_state`). Each resource is built as a small JSON value and appended to the text, so
 //! generating a 10,000-resource plan holds little more than the text in memory.
 
+pub mod greenfield;
+
 use serde_json::{json, Value};
 
 /// Resources per domain.

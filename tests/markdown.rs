@@ -24,6 +24,7 @@ fn entry(i: usize) -> AccessEntry {
         read: cap(0),
         write: cap(1),
         admin: cap(2),
+        folded: None,
         via: vec![format!("key policy statement Team{i:03}")],
         actions: Default::default(),
         per_key: Default::default(),

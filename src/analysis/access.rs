@@ -9,6 +9,7 @@
 use super::eval::{
     self, AccessPath, EvalContext, GrantCtx, KeyCtx, LabeledDoc, Layer, PrincipalCtx, RoleCtx,
 };
+use super::fold::{self, Fold};
 use super::link::{DocState, Links};
 use super::principals::{arn_account_any, org_policies, Universe};
 use super::result::{Capability, PrincipalKind};
@@ -201,6 +202,8 @@ pub struct Engine<'e> {
     trust_candidates: BTreeMap<usize, Vec<usize>>,
     default_docs: BTreeMap<String, PolicyDocument>,
     rcps: Vec<(String, &'e PolicyDocument)>,
+    /// Principals whose identity policies are not known, evaluated once per key as a group.
+    pub fold: Fold,
 }
 
 fn default_key_policy(partition: &str, account: &str) -> PolicyDocument {
@@ -271,7 +274,19 @@ impl<'e> Engine<'e> {
     /// Collects every principal and candidate list.
     #[must_use]
     pub fn new(estate: &'e Estate, links: &'e Links) -> Self {
+        Self::with_fold(estate, links, true)
+    }
+
+    /// [`Engine::new`], with `fold` false evaluating every principal on every key on its own
+    /// (used by tests to check that folding changes no capability).
+    #[must_use]
+    pub fn with_fold(estate: &'e Estate, links: &'e Links, fold: bool) -> Self {
         let mut universe = Universe::build(estate, links);
+        let fold = if fold {
+            Fold::build(estate, links, &universe)
+        } else {
+            Fold::none(universe.principals.len())
+        };
         let rcps = org_policies(
             estate,
             links,
@@ -286,7 +301,12 @@ impl<'e> Engine<'e> {
             trust_candidates: BTreeMap::new(),
             default_docs: BTreeMap::new(),
             rcps,
+            fold,
         };
+        let rcps_alike = e.rcps.iter().all(|(_, d)| fold::treats_alike(d));
+        let members: Vec<usize> = (0..universe.principals.len())
+            .filter(|&p| e.fold.is_member(p))
+            .collect();
         let declared: Vec<usize> = (0..universe.principals.len()).collect();
         let kms_relevant: Vec<usize> = declared
             .iter()
@@ -303,6 +323,10 @@ impl<'e> Engine<'e> {
         let mut kms_any: Vec<usize> = Vec::new();
         let mut kms_by_key: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &p in &kms_relevant {
+            // Members are added per key below: once as their group, or on their own.
+            if e.fold.is_member(p) {
+                continue;
+            }
             match universe.kms_resources(p) {
                 None => kms_any.push(p),
                 Some(values) => {
@@ -328,8 +352,14 @@ impl<'e> Engine<'e> {
                     relevant.extend(kms_by_key.get(&k).into_iter().flatten().copied());
                     let mut cands: BTreeSet<usize> = BTreeSet::new();
                     cands.insert(universe.account_principal(&account));
-                    match key_policy(estate, links, k) {
+                    // Members named by the key policy or a grant, or whose policies reference
+                    // the key, are evaluated on their own.
+                    let mut tied: BTreeSet<usize> = e.fold.tied_to(k).iter().copied().collect();
+                    let mut alike = rcps_alike;
+                    let admits = match key_policy(estate, links, k) {
                         KeyPolicyState::Known(doc, _) => {
+                            alike &= fold::treats_alike(doc);
+                            fold::named_members(estate, links, &universe, &e.fold, doc, &mut tied);
                             collect_named(
                                 estate,
                                 links,
@@ -338,13 +368,14 @@ impl<'e> Engine<'e> {
                                 &declared,
                                 &relevant,
                                 &mut cands,
-                            );
+                            )
                         }
                         KeyPolicyState::Default => {
                             e.default_docs.entry(account.clone()).or_insert_with(|| {
                                 default_key_policy(&universe.partition, &account)
                             });
                             cands.extend(relevant.iter().copied());
+                            true
                         }
                         KeyPolicyState::Unknown => {
                             cands.extend(relevant.iter().copied());
@@ -353,12 +384,14 @@ impl<'e> Engine<'e> {
                                     if let Some(i) = links.index(&rf.target) {
                                         if let Some(p) = universe.of_resource(i) {
                                             cands.insert(p);
+                                            tied.insert(p);
                                         }
                                     }
                                 }
                             }
+                            true
                         }
-                    }
+                    };
                     for &g in links.grants_of_key.get(&k).into_iter().flatten() {
                         if let Kind::Grant(grant) = &estate.resources[g].kind {
                             if let Some(p) = universe.named(
@@ -368,9 +401,11 @@ impl<'e> Engine<'e> {
                                 &grant.grantee,
                             ) {
                                 cands.insert(p);
+                                tied.insert(p);
                             }
                         }
                     }
+                    e.place_members(k, admits, alike, &members, &tied, &mut cands);
                     e.key_candidates.insert(k, cands.into_iter().collect());
                 }
                 Kind::Role(role) => {
@@ -406,8 +441,55 @@ impl<'e> Engine<'e> {
                 _ => {}
             }
         }
+        e.fold.base = universe.principals.len();
         e.universe = universe;
         e
+    }
+
+    /// Places the members on key `k`: with `admits` (the key policy admits principals of an
+    /// account through their IAM policies) and `alike`, the tied members are candidates on
+    /// their own and the others fold into their groups; without `alike`, every member is a
+    /// candidate on its own. Members that are candidates (named by the policy, or admitted by
+    /// `*`) are on their own when tied and folded otherwise.
+    fn place_members(
+        &mut self,
+        k: usize,
+        admits: bool,
+        alike: bool,
+        members: &[usize],
+        tied: &BTreeSet<usize>,
+        cands: &mut BTreeSet<usize>,
+    ) {
+        if members.is_empty() {
+            return;
+        }
+        let mut own: BTreeSet<usize> = BTreeSet::new();
+        if admits && !alike {
+            cands.extend(members.iter().copied());
+            own.extend(members.iter().copied());
+        } else if admits {
+            for &m in tied {
+                if self.fold.is_member(m) {
+                    cands.insert(m);
+                    own.insert(m);
+                }
+            }
+            // Members admitted by `*` fold unless tied.
+            cands.retain(|p| !self.fold.is_member(*p) || own.contains(p));
+            self.fold
+                .on_key
+                .insert(k, (0..self.fold.groups.len()).collect());
+        } else {
+            // Not admitted through IAM: only members the policy names are candidates.
+            for &p in cands.iter() {
+                if self.fold.is_member(p) {
+                    own.insert(p);
+                }
+            }
+        }
+        if !own.is_empty() {
+            self.fold.individual.insert(k, own);
+        }
     }
 
     fn key_account(&self, key: &KmsKey, fallback: &str) -> String {
@@ -488,12 +570,52 @@ impl<'e> Engine<'e> {
                     || c.scps.docs.iter().any(|d| mentions_path_keys(d.doc))
             })
             .collect();
+        // A group is evaluated as a member with no known identity policy, no name, ARN or
+        // tags: the keys it is evaluated on read none of those.
+        let reps: Vec<PrincipalCtx<'_>> = self
+            .fold
+            .groups
+            .iter()
+            .filter_map(|g| {
+                let first = *g.members.first()?;
+                let mut c = ctxs[first].clone();
+                c.id = None;
+                c.arn = None;
+                c.arn_pattern = None;
+                c.source = None;
+                c.tags = None;
+                c.identity = Layer {
+                    docs: Vec::new(),
+                    incomplete: true,
+                };
+                Some(c)
+            })
+            .collect();
+        // Who can become a member, per group: (caller, member, edge), by caller, strongest
+        // edge first.
+        let group_callers: Vec<Vec<(usize, usize, &Edge)>> = self
+            .fold
+            .groups
+            .iter()
+            .map(|g| {
+                let mut v: Vec<(usize, usize, &Edge)> = g
+                    .members
+                    .iter()
+                    .flat_map(|&m| rev.callers(m).map(move |(c, e)| (c, m, e)))
+                    .filter(|(c, m, _)| c != m)
+                    .collect();
+                v.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.cap.cmp(&a.2.cap)));
+                v
+            })
+            .collect();
         let shared = Shared {
             ctxs: &ctxs,
             rev: &rev,
             path_sensitive: &path_sensitive,
             services_of_key,
             ectx: &ectx,
+            reps: &reps,
+            group_callers: &group_callers,
         };
         // Keys are independent: evaluate them on every core, larger candidate sets first.
         let mut work: Vec<(usize, &[usize])> = self
@@ -501,8 +623,9 @@ impl<'e> Engine<'e> {
             .iter()
             .map(|(&k, c)| (k, c.as_slice()))
             .collect();
+        let groups_on = |k: usize| self.fold.on_key.get(&k).map_or(0, Vec::len);
         work.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
-        let total: usize = work.iter().map(|(_, c)| c.len()).sum();
+        let total: usize = work.iter().map(|(k, c)| c.len() + groups_on(*k)).sum();
         let threads = crate::par::threads_for(1 + total / 2_000);
         let results = crate::par::map(&work, threads, |&(k, cands)| {
             self.run_key(k, cands, &shared)
@@ -526,6 +649,8 @@ impl<'e> Engine<'e> {
             path_sensitive,
             services_of_key,
             ectx,
+            reps,
+            group_callers,
         } = *shared;
         let r = &self.estate.resources[k];
         let Kind::Key(key) = &r.kind else {
@@ -677,7 +802,19 @@ impl<'e> Engine<'e> {
                 direct.insert(p, acc);
             }
         }
-        Some(propagate(direct, rev, &self.universe))
+        for &g in self.fold.on_key.get(&k).into_iter().flatten() {
+            let Some(rep) = reps.get(g) else { continue };
+            let acc = evaluate(rep, &kctx, &paths, key.multi_region, ectx);
+            if acc.any() {
+                direct.insert(self.fold.base + g, acc);
+            }
+        }
+        let view = FoldView {
+            fold: &self.fold,
+            key: k,
+            group_callers,
+        };
+        Some(propagate(direct, rev, &self.universe, &view))
     }
 }
 
@@ -688,10 +825,19 @@ struct Shared<'s, 'a> {
     path_sensitive: &'s [bool],
     services_of_key: &'s BTreeMap<usize, BTreeSet<String>>,
     ectx: &'s EvalContext<'s>,
+    /// Per group, the principal that stands for its members.
+    reps: &'s [PrincipalCtx<'a>],
+    /// Per group, who can become a member: (caller, member, edge).
+    group_callers: &'s [Vec<(usize, usize, &'s Edge)>],
 }
 
-/// Adds to `cands` every principal a policy names, and the declared principals that a
-/// statement naming an account, `*`, or a `NotPrincipal` may admit.
+/// The groups as one key sees them, for propagation.
+struct FoldView<'s> {
+    fold: &'s Fold,
+    key: usize,
+    group_callers: &'s [Vec<(usize, usize, &'s Edge)>],
+}
+
 /// An IAM pattern (`arn:aws:iam::111122223333:role/app-*`) as a partial string whose
 /// wildcards are holes.
 fn glob_as_partial(pattern: &str) -> VStr {
@@ -714,6 +860,10 @@ fn glob_as_partial(pattern: &str) -> VStr {
     Partial::build(parts)
 }
 
+/// Adds to `cands` every principal a policy names, and the declared principals that a
+/// statement naming an account, `*`, or a `NotPrincipal` may admit. Returns true when the
+/// policy may admit principals through their own IAM policies (an account, `*`, or an
+/// incomplete document).
 fn collect_named(
     estate: &Estate,
     links: &Links,
@@ -722,7 +872,7 @@ fn collect_named(
     declared: &[usize],
     relevant: &[usize],
     cands: &mut BTreeSet<usize>,
-) {
+) -> bool {
     let mut open = false;
     let mut accounts = false;
     for s in &doc.statements {
@@ -788,6 +938,7 @@ fn collect_named(
     } else if accounts {
         cands.extend(relevant.iter().copied());
     }
+    open || accounts
 }
 
 /// Condition keys whose value depends on whether a service calls KMS for the principal.
@@ -1070,25 +1221,50 @@ fn action_applies(action: &str, key: &KeyCtx<'_>, multi_region: bool) -> bool {
 /// gets the role's access, capped by the edge. A monotone fixpoint over a three-valued
 /// lattice: each principal's value grows at most twice per action, so the work is linear in
 /// edges times actions. Cycles are fine.
+///
+/// A group node (`fold.base + g`) stands for its members folded on this key: whoever can
+/// become one of them gets the group's access (through the strongest such edge). A folded
+/// member that gets more through a role than its group has is listed on its own.
 fn propagate(
     mut acc: BTreeMap<usize, Acc>,
     rev: &AssumeGraph,
     universe: &Universe<'_>,
+    view: &FoldView<'_>,
 ) -> BTreeMap<usize, Acc> {
+    let fold = view.fold;
     let mut queue: VecDeque<usize> = acc.keys().copied().collect();
+    let mut steps: Vec<(usize, usize, &Edge)> = Vec::new();
     while let Some(r) = queue.pop_front() {
-        let mut callers = rev.callers(r).peekable();
-        if callers.peek().is_none() {
+        steps.clear();
+        if r >= fold.base {
+            let g = r - fold.base;
+            let mut last = None;
+            for &(c, m, e) in view.group_callers.get(g).into_iter().flatten() {
+                if last == Some(c) || !fold.folded_on(m, view.key) {
+                    continue;
+                }
+                last = Some(c);
+                // A folded member of the same group already has the group's access.
+                if fold.group(c) == Some(g) && fold.folded_on(c, view.key) {
+                    continue;
+                }
+                steps.push((c, m, e));
+            }
+        } else {
+            steps.extend(
+                rev.callers(r)
+                    .filter(|(c, _)| *c != r)
+                    .map(|(c, e)| (c, r, e)),
+            );
+        }
+        if steps.is_empty() {
             continue;
         }
         let Some(role_acc) = acc.get(&r).cloned() else {
             continue;
         };
-        let role_name = &universe.principals[r].name;
-        for (caller, e) in callers {
-            if caller == r {
-                continue;
-            }
+        for &(caller, role, e) in &steps {
+            let role_name = &universe.principals[role].name;
             let mut through = role_acc.clone();
             for c in &mut through.caps {
                 *c = c.and(e.cap);
@@ -1108,9 +1284,20 @@ fn propagate(
                 chain.append(v);
                 *v = chain;
             }
-            let entry = acc.entry(caller).or_insert_with(Acc::new);
+            // A member folded on this key starts from its group's access.
+            let group_acc = fold
+                .group(caller)
+                .filter(|_| fold.folded_on(caller, view.key))
+                .and_then(|g| acc.get(&(fold.base + g)).cloned());
+            let fresh = !acc.contains_key(&caller);
+            let folded = group_acc.is_some();
+            let entry = acc
+                .entry(caller)
+                .or_insert_with(|| group_acc.unwrap_or_else(Acc::new));
             if entry.join(&through) {
                 queue.push_back(caller);
+            } else if fresh && folded {
+                acc.remove(&caller);
             }
         }
     }

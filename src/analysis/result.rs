@@ -65,6 +65,36 @@ pub enum PrincipalKind {
     Unknown,
 }
 
+/// What an `undetermined` entry stands for: the members of a group of principals whose
+/// identity policies are not known before apply, except those the domain lists on their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Folded {
+    /// How many principals the entry stands for.
+    pub count: usize,
+    /// The first of them (at most [`FOLDED_LISTED`]), sorted; the top-level `undetermined`
+    /// array lists them all.
+    pub members: Vec<String>,
+    /// The group ([`UndeterminedGroup::group`]) they belong to.
+    pub group: String,
+}
+
+/// Members named on an `undetermined` entry; the group lists every member once.
+pub const FOLDED_LISTED: usize = 20;
+
+/// One group of principals whose identity policies are not known before apply: the principals
+/// of one account that `undetermined` entries stand for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndeterminedGroup {
+    /// Stable group id (also the `principal` of its entries).
+    pub group: String,
+    /// The account.
+    pub account: String,
+    /// Number of members.
+    pub count: usize,
+    /// Every member id, sorted.
+    pub members: Vec<String>,
+}
+
 /// A store in a domain.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct StoreEntry {
@@ -77,8 +107,9 @@ pub struct StoreEntry {
     pub key: String,
 }
 
-/// One principal's access to one domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One principal's access to one domain. An entry with [`AccessEntry::folded`] is written
+/// with kind `undetermined` (its `kind` field is [`PrincipalKind::Unknown`] for the rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessEntry {
     /// Input id, or the normalised principal.
     pub principal: String,
@@ -92,16 +123,40 @@ pub struct AccessEntry {
     pub write: Capability,
     /// Admin capability.
     pub admin: Capability,
+    /// For an `undetermined` entry: the principals it stands for.
+    pub folded: Option<Box<Folded>>,
     /// Evidence, one string per step.
     pub via: Vec<String>,
     /// Per-action capability on the domain's keys (KMS action names without prefix); not part
     /// of the contract's JSON, used by rules.
-    #[serde(skip)]
     pub actions: BTreeMap<&'static str, Capability>,
     /// The same per key (key id -> action -> capability), for rules that must name the key a
     /// capability is on; not part of the contract's JSON.
-    #[serde(skip)]
     pub per_key: BTreeMap<String, BTreeMap<&'static str, Capability>>,
+}
+
+impl Serialize for AccessEntry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let n = if self.folded.is_some() { 10 } else { 7 };
+        let mut st = s.serialize_struct("AccessEntry", n)?;
+        st.serialize_field("principal", &self.principal)?;
+        st.serialize_field("arn", &self.arn)?;
+        match &self.folded {
+            Some(_) => st.serialize_field("kind", "undetermined")?,
+            None => st.serialize_field("kind", &self.kind)?,
+        }
+        st.serialize_field("read", &self.read)?;
+        st.serialize_field("write", &self.write)?;
+        st.serialize_field("admin", &self.admin)?;
+        if let Some(f) = &self.folded {
+            st.serialize_field("count", &f.count)?;
+            st.serialize_field("members", &f.members)?;
+            st.serialize_field("group", &f.group)?;
+        }
+        st.serialize_field("via", &self.via)?;
+        st.end()
+    }
 }
 
 /// One domain.
@@ -128,6 +183,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Soft messages about the inputs (extension of the contract).
     pub notes: Vec<Note>,
+    /// Groups of principals whose identity policies are not known before apply, each listed
+    /// once with all its members (extension of the contract; absent when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undetermined: Vec<UndeterminedGroup>,
 }
 
 impl Default for Report {
@@ -137,6 +196,7 @@ impl Default for Report {
             domains: Vec::new(),
             findings: Vec::new(),
             notes: Vec::new(),
+            undetermined: Vec::new(),
         }
     }
 }

@@ -37,13 +37,29 @@ struct AnalyzeArgs {
     /// Analyse this many times and report each run.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// The account the plan deploys into (as `keyreach analyze --account-id`).
+    #[arg(long, value_name = "ACCOUNT")]
+    account_id: Option<String>,
+}
+
+/// The shape of the generated plan.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Shape {
+    /// 18 resources per domain, one domain in three being created (see `synth`).
+    Mixed,
+    /// 5 resources per domain, all created by the plan: each role's inline policy is
+    /// `jsonencode`d over its key's ARN, unknown until apply (see `synth::greenfield`).
+    Greenfield,
 }
 
 #[derive(Debug, Args)]
 struct IngestArgs {
-    /// Approximate number of resources in the generated plan (18 per data domain).
+    /// Approximate number of resources in the generated plan.
     #[arg(long, default_value_t = 10_000)]
     resources: usize,
+    /// The shape of the generated plan.
+    #[arg(long, value_enum, default_value = "mixed")]
+    shape: Shape,
     /// Ingest this plan file instead of generating one.
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
@@ -78,9 +94,17 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         ),
         None => {
-            let domains = keyreach::synth::domains_for(args.resources);
             let started = Instant::now();
-            let text = keyreach::synth::plan(domains);
+            let (domains, text) = match args.shape {
+                Shape::Mixed => {
+                    let d = keyreach::synth::domains_for(args.resources);
+                    (d, keyreach::synth::plan(d))
+                }
+                Shape::Greenfield => {
+                    let d = keyreach::synth::greenfield::domains_for(args.resources);
+                    (d, keyreach::synth::greenfield::plan(d))
+                }
+            };
             eprintln!(
                 "generated {domains} domains, {} bytes in {:.3} s",
                 text.len(),
@@ -126,6 +150,20 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Counts the bytes written to it.
+#[derive(Default)]
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let opts = LoadOptions {
@@ -133,14 +171,40 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
             .iter()
             .map(|s| (*s).to_owned())
             .collect(),
+        account_id: args.account_id.clone(),
         ..LoadOptions::default()
     };
+    // The yardstick: reading the file and parsing it into a `serde_json::Value`, nothing else.
+    let cpu_now = || {
+        keyreach::bench::process_cpu()
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
+    {
+        let cpu = cpu_now();
+        let started = Instant::now();
+        let text = std::fs::read_to_string(&args.plan)
+            .with_context(|| format!("reading {}", args.plan.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("parsing {}", args.plan.display()))?;
+        let elapsed = started.elapsed();
+        writeln!(
+            out,
+            "bare serde_json read+parse: {:.3} s, cpu {:.2} s ({:.1} MiB)",
+            elapsed.as_secs_f64(),
+            cpu_now() - cpu,
+            text.len() as f64 / 1024.0 / 1024.0
+        )?;
+        drop(value);
+    }
     for run in 0..args.repeat.max(1) {
+        let cpu = cpu_now();
         let started = Instant::now();
         let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
         anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
         let parsed = started.elapsed();
         let mut report = keyreach::analysis::analyze(&estate);
+        let analysed = started.elapsed();
         let today =
             keyreach::config::date::Date::parse("2026-01-01").map_err(anyhow::Error::msg)?;
         report.findings = keyreach::rules::check(
@@ -149,20 +213,25 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
             &keyreach::config::Config::default(),
             today,
         );
-        let mut sink = std::io::sink();
+        let checked = started.elapsed();
+        let mut sink = Counter::default();
         keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
         let total = started.elapsed();
         let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
         writeln!(
             out,
-            "run {}: {} resources, {} domains, {} access entries, {} findings; read+parse {:.3} s, total {:.3} s",
+            "run {}: {} resources, {} domains, {} access entries, {} findings, JSON {:.2} MiB; read+parse {:.3} s, analysis {:.3} s, rules {:.3} s, total {:.3} s, cpu {:.2} s",
             run + 1,
             estate.resources.len(),
             report.domains.len(),
             entries,
             report.findings.len(),
+            sink.0 as f64 / 1024.0 / 1024.0,
             parsed.as_secs_f64(),
-            total.as_secs_f64()
+            (analysed - parsed).as_secs_f64(),
+            (checked - analysed).as_secs_f64(),
+            total.as_secs_f64(),
+            cpu_now() - cpu
         )?;
     }
     match keyreach::bench::peak_rss_kib() {

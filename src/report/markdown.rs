@@ -172,7 +172,14 @@ fn domain_table(d: &Domain) -> String {
         let _ = writeln!(
             table,
             "| {} | {} | {} | {} |",
-            code(&e.principal),
+            match &e.folded {
+                Some(f) => format!(
+                    "{} ({} principals whose identity policies are not known before apply)",
+                    code(&e.principal),
+                    f.count
+                ),
+                None => code(&e.principal),
+            },
             mark(e.read),
             mark(e.write),
             mark(e.admin)

@@ -49,6 +49,28 @@ fn via_cell(via: &[String]) -> String {
     lines.join("\n")
 }
 
+/// Members named in the table cell of an `undetermined` entry.
+const FOLDED_SHOWN: usize = 3;
+
+/// The principal, or for an `undetermined` entry its count and first members.
+fn principal_cell(a: &crate::analysis::result::AccessEntry) -> String {
+    let Some(f) = &a.folded else {
+        return a.principal.clone();
+    };
+    let mut lines = vec![format!(
+        "{} ({} principal(s) whose identity policies are not known before apply)",
+        a.principal, f.count
+    )];
+    lines.extend(f.members.iter().take(FOLDED_SHOWN).cloned());
+    if f.count > FOLDED_SHOWN {
+        lines.push(format!(
+            "… {} more (--format json lists all)",
+            f.count - FOLDED_SHOWN
+        ));
+    }
+    lines.join("\n")
+}
+
 /// Writes the table.
 ///
 /// # Errors
@@ -81,8 +103,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         for a in &d.access {
             any_conditional |= [a.read, a.write, a.admin].contains(&Capability::Conditional);
             b.push_record([
-                a.principal.clone(),
-                format!("{:?}", a.kind).to_lowercase(),
+                principal_cell(a),
+                match a.folded {
+                    Some(_) => "undetermined".to_owned(),
+                    None => format!("{:?}", a.kind).to_lowercase(),
+                },
                 mark(a.read).to_owned(),
                 mark(a.write).to_owned(),
                 mark(a.admin).to_owned(),
@@ -144,6 +169,7 @@ mod tests {
             read,
             write: Capability::No,
             admin: Capability::No,
+            folded: None,
             via: (0..via).map(|i| format!("step {i}")).collect(),
             actions: std::collections::BTreeMap::new(),
             per_key: std::collections::BTreeMap::new(),
@@ -184,5 +210,26 @@ mod tests {
         );
         assert!(text.contains("6 more (--format json shows all)"), "{text}");
         assert!(text.contains("No findings."), "{text}");
+    }
+
+    #[test]
+    fn undetermined_entry_shows_count_and_first_members() {
+        let mut e = entry("undetermined:111122223333", Capability::Conditional, 1);
+        e.kind = PrincipalKind::Unknown;
+        e.folded = Some(Box::new(crate::analysis::result::Folded {
+            count: 5,
+            members: (0..5).map(|i| format!("aws_iam_role.r{i}")).collect(),
+            group: "undetermined:111122223333".into(),
+        }));
+        let cell = principal_cell(&e);
+        assert!(
+            cell.starts_with("undetermined:111122223333 (5 principal(s)"),
+            "{cell}"
+        );
+        assert!(cell.contains("aws_iam_role.r2") && !cell.contains("aws_iam_role.r3"));
+        assert!(
+            cell.ends_with("… 2 more (--format json lists all)"),
+            "{cell}"
+        );
     }
 }

@@ -146,6 +146,7 @@ fn entry(
         read,
         write,
         admin,
+        folded: None,
         via: vec!["key policy statement Test".into()],
         actions: Default::default(),
         per_key: Default::default(),
