@@ -4,6 +4,7 @@ pub mod access;
 pub mod domains;
 pub mod eval;
 pub mod link;
+pub mod notes;
 pub mod principals;
 pub mod result;
 
@@ -11,7 +12,7 @@ use crate::model::Estate;
 use access::{Acc, Class, Engine};
 use link::KeyMarker;
 use link::Links;
-use result::{AccessEntry, Capability, Domain, PrincipalKind, Report};
+use result::{AccessEntry, Capability, Domain, PrincipalKind, Report, UnpartitionedStore};
 use std::collections::BTreeMap;
 
 /// Everything the analysis computed, for rules and renderers.
@@ -34,7 +35,11 @@ pub fn analyze(estate: &Estate) -> Report {
 #[must_use]
 pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
     let links = Links::build(estate);
-    let (plans, services) = domains::plan_domains(estate, &links);
+    let domains::Plans {
+        domains: plans,
+        services,
+        unpartitioned,
+    } = domains::plan_domains(estate, &links);
     let engine = Engine::new(estate, &links);
     let per_key = engine.run(&services);
     let universe = &engine.universe;
@@ -50,6 +55,23 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
                     .entry(*p)
                     .or_default()
                     .insert(estate.resources[*k].id.clone(), action_map(acc));
+            }
+        }
+        // Service principals whose every evidence chain starts with a role assumption.
+        let mut through: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for (p, acc) in &merged {
+            let pr = &universe.principals[*p];
+            if pr.kind != PrincipalKind::Service {
+                continue;
+            }
+            let firsts: Option<std::collections::BTreeSet<String>> = acc
+                .via
+                .iter()
+                .filter_map(|v| v.first())
+                .map(|step| domains::assumed_role(step).map(str::to_owned))
+                .collect();
+            if let Some(f) = firsts.filter(|f| !f.is_empty()) {
+                through.insert(pr.name.clone(), f);
             }
         }
         let mut access: Vec<AccessEntry> = merged
@@ -73,7 +95,7 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
         for m in &plan.other_keys {
             access.push(marker_entry(m, &universe.account, &universe.partition));
         }
-        let access = merge_entries(access);
+        let access = domains::fold_assumed_services(merge_entries(access), &through);
         let mut keys: Vec<String> = plan
             .keys
             .iter()
@@ -93,13 +115,27 @@ pub fn analyze_full(estate: &Estate) -> Analysis<'_> {
     let work: Vec<_> = plans.iter().collect();
     let threads = crate::par::threads_for(1 + work.len() / 8);
     let domains_out: Vec<Domain> = crate::par::map(&work, threads, |&item| build(item));
+    let unpartitioned = unpartitioned
+        .into_iter()
+        .map(|(s, m)| UnpartitionedStore {
+            id: s.id,
+            type_name: s.type_name,
+            key: s.key,
+            access: vec![marker_entry(&m, &universe.account, &universe.partition)],
+        })
+        .collect();
     drop(engine);
     Analysis {
         estate,
         links,
         report: Report {
             domains: domains_out,
-            notes: estate.notes.clone(),
+            unpartitioned,
+            notes: {
+                let mut n = notes::group(&estate.notes);
+                n.extend(notes::managed_policy_notes(estate));
+                n
+            },
             ..Report::default()
         },
     }
@@ -122,6 +158,7 @@ fn entry(name: &str, arn: Option<String>, kind: PrincipalKind, acc: &Acc) -> Acc
         write: acc.class(Class::Write),
         admin: acc.class(Class::Admin),
         via,
+        assumed_by: Vec::new(),
         actions: action_map(acc),
         per_key: BTreeMap::new(),
     }
@@ -182,6 +219,7 @@ fn marker_entry(m: &KeyMarker, account: &str, partition: &str) -> AccessEntry {
         write: cap,
         admin,
         via: vec![why],
+        assumed_by: Vec::new(),
         actions,
         per_key: BTreeMap::new(),
     }

@@ -25,6 +25,7 @@ fn entry(i: usize) -> AccessEntry {
         write: cap(1),
         admin: cap(2),
         via: vec![format!("key policy statement Team{i:03}")],
+        assumed_by: Vec::new(),
         actions: Default::default(),
         per_key: Default::default(),
     }

@@ -1,6 +1,7 @@
 //! Scenario folders: `testdata/scenarios/<name>/` hold the inputs, a `README.md` saying what
 //! the scenario shows, an optional `args` file (extra command-line options, one per line) and
-//! `expected.json`: the `domains` part of `keyreach analyze --format json`.
+//! `expected.json`: the `domains` part of `keyreach analyze --format json` (and `unpartitioned`
+//! when there are stores outside any domain).
 //!
 //! Run with `KEYREACH_BLESS=1` to rewrite the expected files after reviewing a change.
 
@@ -68,7 +69,11 @@ fn run_scenario(dir: &Path) -> serde_json::Value {
         dir.display()
     );
     let report = keyreach::analysis::analyze(&estate);
-    serde_json::json!({ "domains": report.domains })
+    if report.unpartitioned.is_empty() {
+        serde_json::json!({ "domains": report.domains })
+    } else {
+        serde_json::json!({ "domains": report.domains, "unpartitioned": report.unpartitioned })
+    }
 }
 
 #[test]

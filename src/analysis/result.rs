@@ -94,6 +94,10 @@ pub struct AccessEntry {
     pub admin: Capability,
     /// Evidence, one string per step.
     pub via: Vec<String>,
+    /// Service principals that act only through this role (they can assume it and are named
+    /// by no key policy or grant): shown here rather than as entries of their own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed_by: Vec<String>,
     /// Per-action capability on the domain's keys (KMS action names without prefix); not part
     /// of the contract's JSON, used by rules.
     #[serde(skip)]
@@ -117,6 +121,21 @@ pub struct Domain {
     pub access: Vec<AccessEntry>,
 }
 
+/// A store outside any domain: on an AWS managed or AWS owned key, or unencrypted, and without
+/// a domain tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnpartitionedStore {
+    /// Store id.
+    pub id: String,
+    /// Store type (input type name).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The key marker (`aws-managed:aws/s3`, `aws-owned`, `none`).
+    pub key: String,
+    /// Who can use that key marker.
+    pub access: Vec<AccessEntry>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -124,6 +143,8 @@ pub struct Report {
     pub schema_version: u32,
     /// Domains, sorted by name.
     pub domains: Vec<Domain>,
+    /// Stores outside any domain, sorted by id.
+    pub unpartitioned: Vec<UnpartitionedStore>,
     /// Findings, sorted.
     pub findings: Vec<Finding>,
     /// Soft messages about the inputs (extension of the contract).
@@ -135,6 +156,7 @@ impl Default for Report {
         Self {
             schema_version: SCHEMA_VERSION,
             domains: Vec::new(),
+            unpartitioned: Vec::new(),
             findings: Vec::new(),
             notes: Vec::new(),
         }

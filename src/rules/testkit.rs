@@ -147,6 +147,7 @@ fn entry(
         write,
         admin,
         via: vec!["key policy statement Test".into()],
+        assumed_by: Vec::new(),
         actions: Default::default(),
         per_key: Default::default(),
     }
