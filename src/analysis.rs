@@ -5,6 +5,7 @@ pub mod domains;
 pub mod eval;
 pub mod fold;
 pub mod link;
+pub mod notes;
 pub mod principals;
 pub mod result;
 
@@ -12,7 +13,10 @@ use crate::model::Estate;
 use access::{Acc, Class, Engine};
 use link::KeyMarker;
 use link::Links;
-use result::{AccessEntry, Capability, Domain, Folded, PrincipalKind, Report, UndeterminedGroup};
+use result::{
+    AccessEntry, Capability, Domain, Folded, PrincipalKind, Report, UndeterminedGroup,
+    UnpartitionedStore,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything the analysis computed, for rules and renderers.
@@ -47,7 +51,11 @@ pub fn analyze_unfolded(estate: &Estate) -> Report {
 
 fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
     let links = Links::build(estate);
-    let (plans, services) = domains::plan_domains(estate, &links);
+    let domains::Plans {
+        domains: plans,
+        services,
+        unpartitioned,
+    } = domains::plan_domains(estate, &links);
     let engine = Engine::with_fold(estate, &links, fold);
     let per_key = engine.run(&services);
     let universe = &engine.universe;
@@ -67,6 +75,23 @@ fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
             }
         }
         fold_members(fold, plan, &per_key, estate, &mut merged, &mut by_key);
+        // Service principals whose every evidence chain starts with a role assumption.
+        let mut through: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for (p, acc) in merged.range(..fold.base) {
+            let pr = &universe.principals[*p];
+            if pr.kind != PrincipalKind::Service {
+                continue;
+            }
+            let firsts: Option<std::collections::BTreeSet<String>> = acc
+                .via
+                .iter()
+                .filter_map(|v| v.first())
+                .map(|step| domains::assumed_role(step).map(str::to_owned))
+                .collect();
+            if let Some(f) = firsts.filter(|f| !f.is_empty()) {
+                through.insert(pr.name.clone(), f);
+            }
+        }
         let mut access: Vec<AccessEntry> = merged
             .iter()
             .filter(|(p, _)| **p < fold.base)
@@ -96,7 +121,7 @@ fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
         for m in &plan.other_keys {
             access.push(marker_entry(m, &universe.account, &universe.partition));
         }
-        let access = merge_entries(access);
+        let access = domains::fold_assumed_services(merge_entries(access), &through);
         let mut keys: Vec<String> = plan
             .keys
             .iter()
@@ -136,14 +161,28 @@ fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
                 .collect(),
         })
         .collect();
+    let unpartitioned = unpartitioned
+        .into_iter()
+        .map(|(s, m)| UnpartitionedStore {
+            id: s.id,
+            type_name: s.type_name,
+            key: s.key,
+            access: vec![marker_entry(&m, &universe.account, &universe.partition)],
+        })
+        .collect();
     drop(engine);
     Analysis {
         estate,
         links,
         report: Report {
             domains: domains_out,
-            notes: estate.notes.clone(),
+            unpartitioned,
             undetermined,
+            notes: {
+                let mut n = notes::group(&estate.notes);
+                n.extend(notes::managed_policy_notes(estate));
+                n
+            },
             ..Report::default()
         },
     }
@@ -279,6 +318,7 @@ fn entry(name: &str, arn: Option<String>, kind: PrincipalKind, acc: &Acc) -> Acc
         admin: acc.class(Class::Admin),
         folded: None,
         via,
+        assumed_by: Vec::new(),
         actions: action_map(acc),
         per_key: BTreeMap::new(),
     }
@@ -340,6 +380,7 @@ fn marker_entry(m: &KeyMarker, account: &str, partition: &str) -> AccessEntry {
         admin,
         folded: None,
         via: vec![why],
+        assumed_by: Vec::new(),
         actions,
         per_key: BTreeMap::new(),
     }

@@ -213,13 +213,14 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     let opts = load_options(&args.input)?;
     let (estate, errors) = parse::load(&args.input.inputs, &opts);
     report_input_errors(&errors);
-    for n in &estate.notes {
+    let mut report = analysis::analyze(&estate);
+    // The report's notes: one per cause, including those the analysis adds.
+    for n in &report.notes {
         match n.location.line {
             Some(line) => eprintln!("note: {}:{line}: {}", n.location.file, n.message),
             None => eprintln!("note: {}: {}", n.location.file, n.message),
         }
     }
-    let mut report = analysis::analyze(&estate);
     report.findings = rules::check(&estate, &report, &config, today);
     add_json_lines(&mut report.findings, &args.input.inputs);
     if let Some(p) = &args.write_baseline {

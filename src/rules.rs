@@ -17,6 +17,7 @@ mod iam;
 mod key;
 mod store;
 mod suppression;
+mod template;
 #[cfg(test)]
 mod testkit;
 mod undetermined;
@@ -159,6 +160,7 @@ pub static RULES: &[&RuleDef] = &[
     &expected::STALE_EXPECTED,
     &suppression::EXPIRED,
     &suppression::UNUSED,
+    &template::DUPLICATE_POLICY_KEY,
 ];
 
 /// The rule with this code (case-insensitive).

@@ -969,7 +969,6 @@ fn malformed_templates_give_located_errors() {
         ),
         ("billion-laughs.yaml", "too many nodes", Some(5), &[]),
         ("deep.json", "recursion limit", Some(1), &[]),
-        ("duplicate-key.yaml", "duplicate key `A`", Some(6), &[]),
         ("not-a-mapping.yaml", "must be a mapping", None, &[]),
         (
             "bad-sam.yaml",
@@ -1220,4 +1219,21 @@ fn large_templates_are_read_in_pieces_without_changing_the_answer() {
         notes,
         vec![tag_lines.next().flatten(), tag_lines.next().flatten()]
     );
+}
+
+/// A repeated key is accepted as CloudFormation accepts it: the last value is used and a note
+/// names the line (docs/cloudformation.md, "Duplicate keys").
+#[test]
+fn duplicate_keys_take_the_last_value_with_a_note() {
+    let (e, errors) = parse_one("duplicate-key.yaml");
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(ids_contains(&e, "A") && ids_contains(&e, "B"));
+    let notes: Vec<_> = e
+        .notes
+        .iter()
+        .filter(|n| n.message.starts_with("duplicate key `A`"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{:#?}", e.notes);
+    assert_eq!(notes[0].location.line, Some(6));
+    assert_eq!(notes[0].location.pointer.as_deref(), Some("/Resources/A"));
 }

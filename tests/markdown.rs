@@ -26,6 +26,7 @@ fn entry(i: usize) -> AccessEntry {
         admin: cap(2),
         folded: None,
         via: vec![format!("key policy statement Team{i:03}")],
+        assumed_by: Vec::new(),
         actions: Default::default(),
         per_key: Default::default(),
     }

@@ -1,8 +1,10 @@
 //! Rule fixtures: `testdata/rules/<CODE>/{fail,pass}/` each hold a Terraform plan
-//! (`plan.json`, written by `testdata/rules/generate.py` in `terraform show -json` shape), an
-//! optional `keyreach.yaml` and `args` (extra command-line options). The `fail` fixture must
-//! produce the finding in its `expected.json` (rule, resource, subject, located in the input);
-//! the `pass` fixture must produce no finding of that rule.
+//! (`plan.json`, written by `testdata/rules/generate.py` in `terraform show -json` shape) or a
+//! CloudFormation template (`template.yaml`), an optional `keyreach.yaml` and `args` (extra
+//! command-line options). The `fail` fixture must produce the finding in its `expected.json`
+//! (rule, resource, subject, located in the input); the `pass` fixture must produce no finding
+//! of that rule, and so must every `pass-<shape>/` fixture (real-world shapes that used to
+//! raise the rule falsely; their README.md says which).
 
 use keyreach::cli::{Cli, Command};
 use keyreach::config::date::Date;
@@ -18,6 +20,35 @@ struct Outcome {
     findings: Vec<Finding>,
 }
 
+/// The fixture's input: `plan.json`, else `template.yaml`.
+fn input_of(dir: &Path) -> PathBuf {
+    let plan = dir.join("plan.json");
+    if plan.is_file() {
+        plan
+    } else {
+        dir.join("template.yaml")
+    }
+}
+
+/// The `pass-<shape>` fixtures of a rule, sorted.
+fn extra_passes(code: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(code))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_dir()
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("pass-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
 fn run_fixture(dir: &Path) -> Outcome {
     let mut argv: Vec<String> = vec!["keyreach".into(), "analyze".into()];
     if let Ok(extra) = std::fs::read_to_string(dir.join("args")) {
@@ -29,7 +60,7 @@ fn run_fixture(dir: &Path) -> Outcome {
                 .map(str::to_owned),
         );
     }
-    argv.push(dir.join("plan.json").display().to_string());
+    argv.push(input_of(dir).display().to_string());
     let cli = <Cli as clap::Parser>::try_parse_from(&argv).expect("valid fixture args");
     let Command::Analyze(args) = cli.command else {
         panic!("analyze expected")
@@ -78,7 +109,7 @@ fn every_rule_has_fail_and_pass_fixtures() {
         for which in ["fail", "pass"] {
             let dir = root().join(rule.meta.code).join(which);
             assert!(
-                dir.join("plan.json").is_file(),
+                input_of(&dir).is_file(),
                 "{} has no {which} fixture at {}",
                 rule.meta.code,
                 dir.display()
@@ -124,7 +155,9 @@ fn fixtures_fail_and_pass() {
             )),
             Some(f) => {
                 let file = &f.location.file;
-                let in_input = file.ends_with("plan.json") || file.ends_with("keyreach.yaml");
+                let in_input = file.ends_with("plan.json")
+                    || file.ends_with("template.yaml")
+                    || file.ends_with("keyreach.yaml");
                 if !in_input || (f.location.line.is_none() && f.location.pointer.is_none()) {
                     failures.push(format!(
                         "{code}/fail: finding is not located in the input: {:?}",
@@ -134,15 +167,20 @@ fn fixtures_fail_and_pass() {
             }
         }
 
-        let pass = run_fixture(&root().join(code).join("pass"));
-        let wrong: Vec<Finding> = pass
-            .findings
-            .iter()
-            .filter(|f| f.rule == code && f.suppressed.is_none())
-            .cloned()
-            .collect();
-        if !wrong.is_empty() {
-            failures.push(format!("{code}/pass: unexpected\n{}", show(&wrong)));
+        let mut passes = vec![root().join(code).join("pass")];
+        passes.extend(extra_passes(code));
+        for dir in passes {
+            let pass = run_fixture(&dir);
+            let wrong: Vec<Finding> = pass
+                .findings
+                .iter()
+                .filter(|f| f.rule == code && f.suppressed.is_none())
+                .cloned()
+                .collect();
+            if !wrong.is_empty() {
+                let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("pass");
+                failures.push(format!("{code}/{name}: unexpected\n{}", show(&wrong)));
+            }
         }
     }
     assert!(

@@ -1,7 +1,8 @@
 //! Scenario folders: `testdata/scenarios/<name>/` hold the inputs, a `README.md` saying what
 //! the scenario shows, an optional `args` file (extra command-line options, one per line) and
-//! `expected.json`: the `domains` part of `keyreach analyze --format json` (and its
-//! `undetermined` part when there is one).
+//! `expected.json`: the `domains` part of `keyreach analyze --format json` (with its
+//! `undetermined` part when there is one, and `unpartitioned` when there are stores outside any
+//! domain).
 //!
 //! Run with `KEYREACH_BLESS=1` to rewrite the expected files after reviewing a change.
 
@@ -69,11 +70,14 @@ fn run_scenario(dir: &Path) -> serde_json::Value {
         dir.display()
     );
     let report = keyreach::analysis::analyze(&estate);
-    if report.undetermined.is_empty() {
-        serde_json::json!({ "domains": report.domains })
-    } else {
-        serde_json::json!({ "domains": report.domains, "undetermined": report.undetermined })
+    let mut out = serde_json::json!({ "domains": report.domains });
+    if !report.undetermined.is_empty() {
+        out["undetermined"] = serde_json::json!(report.undetermined);
     }
+    if !report.unpartitioned.is_empty() {
+        out["unpartitioned"] = serde_json::json!(report.unpartitioned);
+    }
+    out
 }
 
 #[test]

@@ -64,7 +64,7 @@ pub use actions::{
     KMS_ACTIONS,
 };
 pub use aws_managed::{
-    aws_managed_policy, aws_managed_policy_coverage, bundled_policy_names,
+    aws_managed_policy, aws_managed_policy_coverage, bundled_policy_names, catalog_source,
     is_aws_managed_policy_arn, Coverage,
 };
 pub use prefilter::{document_may_grant_kms, kms_resource_scope, principal_candidates};

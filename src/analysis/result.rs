@@ -127,6 +127,9 @@ pub struct AccessEntry {
     pub folded: Option<Box<Folded>>,
     /// Evidence, one string per step.
     pub via: Vec<String>,
+    /// Service principals that act only through this role (they can assume it and are named
+    /// by no key policy or grant): shown here rather than as entries of their own.
+    pub assumed_by: Vec<String>,
     /// Per-action capability on the domain's keys (KMS action names without prefix); not part
     /// of the contract's JSON, used by rules.
     pub actions: BTreeMap<&'static str, Capability>,
@@ -138,7 +141,8 @@ pub struct AccessEntry {
 impl Serialize for AccessEntry {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
-        let n = if self.folded.is_some() { 10 } else { 7 };
+        let n =
+            if self.folded.is_some() { 10 } else { 7 } + usize::from(!self.assumed_by.is_empty());
         let mut st = s.serialize_struct("AccessEntry", n)?;
         st.serialize_field("principal", &self.principal)?;
         st.serialize_field("arn", &self.arn)?;
@@ -155,6 +159,9 @@ impl Serialize for AccessEntry {
             st.serialize_field("group", &f.group)?;
         }
         st.serialize_field("via", &self.via)?;
+        if !self.assumed_by.is_empty() {
+            st.serialize_field("assumed_by", &self.assumed_by)?;
+        }
         st.end()
     }
 }
@@ -172,6 +179,21 @@ pub struct Domain {
     pub access: Vec<AccessEntry>,
 }
 
+/// A store outside any domain: on an AWS managed or AWS owned key, or unencrypted, and without
+/// a domain tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnpartitionedStore {
+    /// Store id.
+    pub id: String,
+    /// Store type (input type name).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The key marker (`aws-managed:aws/s3`, `aws-owned`, `none`).
+    pub key: String,
+    /// Who can use that key marker.
+    pub access: Vec<AccessEntry>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -179,6 +201,8 @@ pub struct Report {
     pub schema_version: u32,
     /// Domains, sorted by name.
     pub domains: Vec<Domain>,
+    /// Stores outside any domain, sorted by id.
+    pub unpartitioned: Vec<UnpartitionedStore>,
     /// Findings, sorted.
     pub findings: Vec<Finding>,
     /// Soft messages about the inputs (extension of the contract).
@@ -194,6 +218,7 @@ impl Default for Report {
         Self {
             schema_version: SCHEMA_VERSION,
             domains: Vec::new(),
+            unpartitioned: Vec::new(),
             findings: Vec::new(),
             notes: Vec::new(),
             undetermined: Vec::new(),

@@ -140,6 +140,31 @@ pub fn yaml_to_json(text: &str) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
+/// Start of the note for a repeated YAML mapping key (rule KR020 reads it for keys inside
+/// policy documents).
+pub const DUPLICATE_KEY_NOTE: &str = "duplicate key";
+
+/// One note per repeated mapping key: CloudFormation accepts the template and uses the last
+/// value (`aws cloudformation validate-template` accepts it; the stack gets the last value).
+fn duplicate_key_notes(f: &SourceFile, notes: &mut Vec<Note>) {
+    for (pointer, line) in PosIndex::duplicate_keys(&f.text) {
+        let key = pointer.rsplit('/').next().unwrap_or("").to_owned();
+        notes.push(Note {
+            location: Location {
+                file: f.display.clone(),
+                line: Some(line),
+                column: None,
+                pointer: Some(pointer),
+            },
+            message: format!(
+                "{DUPLICATE_KEY_NOTE} `{}`: CloudFormation accepts the template and uses the \
+                 last value; earlier values are ignored",
+                key.replace("~1", "/").replace("~0", "~")
+            ),
+        });
+    }
+}
+
 fn load_template(
     f: &SourceFile,
     cli: &BTreeMap<String, String>,
@@ -148,11 +173,15 @@ fn load_template(
 ) -> Option<Template> {
     // The position index scans the text on its own; build it on the second core while the
     // document is parsed.
+    let seen = load::DUPLICATES_SEEN.load(std::sync::atomic::Ordering::Relaxed);
     let (parsed, index) = std::thread::scope(|scope| {
         let index = scope.spawn(|| PosIndex::build(&f.text));
         let parsed = load::parse_text(&f.display, &f.text);
         (parsed, index.join())
     });
+    if parsed.is_ok() && load::DUPLICATES_SEEN.load(std::sync::atomic::Ordering::Relaxed) != seen {
+        duplicate_key_notes(f, notes);
+    }
     let mut root = match parsed {
         Ok(v) => v,
         Err(e) => {

@@ -4,6 +4,7 @@
 //! output stays byte-identical in CI).
 
 use crate::analysis::result::{Capability, Report};
+use std::collections::BTreeMap;
 use std::io::Write;
 use tabled::builder::Builder;
 use tabled::settings::peaker::Priority;
@@ -78,10 +79,17 @@ fn principal_cell(a: &crate::analysis::result::AccessEntry) -> String {
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let width = terminal_width();
     if report.domains.is_empty() {
-        writeln!(
-            out,
-            "No data domains: the inputs hold no KMS keys and no data stores."
-        )?;
+        if report.unpartitioned.is_empty() {
+            writeln!(
+                out,
+                "No data domains: the inputs hold no KMS keys and no data stores."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "No data domains: no store is under a customer managed key or a domain tag.\n"
+            )?;
+        }
     }
     let mut any_conditional = false;
     for d in &report.domains {
@@ -123,13 +131,51 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         );
         writeln!(out, "{t}\n")?;
     }
+    render_unpartitioned(report, out)?;
     if any_conditional {
         writeln!(
             out,
             "cond* = allowed only when a condition the input does not decide holds (a condition, a value unknown until apply, a policy outside the input)\n"
         )?;
     }
-    let findings: Vec<_> = report.findings.iter().collect();
+    // Findings on stores outside any domain are counted per rule and store type; the
+    // JSON and SARIF reports keep each of them.
+    let outside: BTreeMap<&str, &str> = report
+        .unpartitioned
+        .iter()
+        .map(|u| (u.id.as_str(), u.type_name.as_str()))
+        .collect();
+    let is_outside = |f: &crate::finding::Finding| {
+        f.domain.is_none() && outside.contains_key(f.resource.as_str())
+    };
+    let findings: Vec<_> = report.findings.iter().filter(|f| !is_outside(f)).collect();
+    let mut grouped: BTreeMap<(&str, &str, String), usize> = BTreeMap::new();
+    for f in report.findings.iter().filter(|f| is_outside(f)) {
+        let sev = if f.suppressed.is_some() {
+            format!("{} (suppressed)", f.severity)
+        } else {
+            f.severity.to_string()
+        };
+        let ty = outside.get(f.resource.as_str()).copied().unwrap_or("");
+        *grouped.entry((f.rule.as_str(), ty, sev)).or_default() += 1;
+    }
+    if !grouped.is_empty() {
+        let total: usize = grouped.values().sum();
+        writeln!(out, "FINDINGS ON STORES OUTSIDE ANY DOMAIN ({total})")?;
+        let mut b = Builder::default();
+        b.push_record(["severity", "rule", "store type", "stores"]);
+        for ((rule, ty, sev), n) in &grouped {
+            b.push_record([
+                sev.clone(),
+                (*rule).to_owned(),
+                (*ty).to_owned(),
+                n.to_string(),
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::sharp());
+        writeln!(out, "{t}\n")?;
+    }
     if findings.is_empty() {
         writeln!(out, "No findings.")?;
     } else {
@@ -156,6 +202,43 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The stores outside any domain, grouped by key marker, each group with who can use the key.
+fn render_unpartitioned(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.unpartitioned.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "STORES OUTSIDE ANY DOMAIN ({}): no customer managed key and no domain tag",
+        report.unpartitioned.len()
+    )?;
+    let mut by_key: BTreeMap<&str, Vec<&crate::analysis::result::UnpartitionedStore>> =
+        BTreeMap::new();
+    for u in &report.unpartitioned {
+        by_key.entry(u.key.as_str()).or_default().push(u);
+    }
+    for (key, stores) in by_key {
+        writeln!(out, "  key {key}:")?;
+        if let Some(u) = stores.first() {
+            for a in &u.access {
+                writeln!(
+                    out,
+                    "    usable by {} (read {}, write {}, admin {}): {}",
+                    a.principal,
+                    mark(a.read),
+                    mark(a.write),
+                    mark(a.admin),
+                    a.via.join("; ")
+                )?;
+            }
+        }
+        for u in stores {
+            writeln!(out, "    {} ({})", u.id, u.type_name)?;
+        }
+    }
+    writeln!(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +254,7 @@ mod tests {
             admin: Capability::No,
             folded: None,
             via: (0..via).map(|i| format!("step {i}")).collect(),
+            assumed_by: Vec::new(),
             actions: std::collections::BTreeMap::new(),
             per_key: std::collections::BTreeMap::new(),
         }

@@ -285,14 +285,44 @@ fn account_delegation(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
                 d,
                 e,
                 format!(
-                    "Domain `{}` is open to every IAM principal of account {} whose identity \
-                     policies allow it: the key policy delegates to the account{}",
+                    "Domain `{}`: the key policy delegates {} to every IAM principal of account \
+                     {} whose identity policies allow it{}",
                     d.name,
+                    delegated_capabilities(e),
                     acct.unwrap_or("(the deploying account)"),
                     evidence(e)
                 ),
             ));
         }
+    }
+}
+
+/// Which capabilities an account delegation covers, in words (`read, write and admin`,
+/// `admin only (not read or write)`), with `(conditional)` where the input does not decide.
+fn delegated_capabilities(e: &crate::analysis::result::AccessEntry) -> String {
+    let word = |name: &str, c: Capability| match c {
+        Capability::Yes => Some(name.to_owned()),
+        Capability::Conditional => Some(format!("{name} (conditional)")),
+        Capability::No => None,
+    };
+    let caps: Vec<String> = [("read", e.read), ("write", e.write), ("admin", e.admin)]
+        .iter()
+        .filter_map(|(n, c)| word(n, *c))
+        .collect();
+    let missing: Vec<&str> = [("read", e.read), ("write", e.write), ("admin", e.admin)]
+        .iter()
+        .filter(|(_, c)| *c == Capability::No)
+        .map(|(n, _)| *n)
+        .collect();
+    let listed = match caps.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    if missing.is_empty() {
+        listed
+    } else {
+        format!("{listed} only (not {})", missing.join(" or "))
     }
 }
 
@@ -566,5 +596,25 @@ mod tests {
         let f = t.run("KR008");
         assert_eq!(subjects(&f), ["aws_iam_role.admin", "aws_iam_role.granter"]);
         assert!(f[1].message.contains("kms:CreateGrant (conditional)"));
+    }
+}
+
+#[cfg(test)]
+mod delegation_words {
+    use super::super::testkit::account;
+    use super::delegated_capabilities;
+    use crate::analysis::result::Capability::{Conditional, No, Yes};
+
+    #[test]
+    fn kr003_says_which_capabilities_the_delegation_covers() {
+        let e = account("111122223333", No, No, Yes);
+        assert_eq!(delegated_capabilities(&e), "admin only (not read or write)");
+        let e = account("111122223333", Yes, Yes, Yes);
+        assert_eq!(delegated_capabilities(&e), "read, write and admin");
+        let e = account("111122223333", Conditional, No, Yes);
+        assert_eq!(
+            delegated_capabilities(&e),
+            "read (conditional) and admin only (not write)"
+        );
     }
 }

@@ -75,6 +75,10 @@ declare_rule! {
     /// `aws_kms_key.orders.arn`), or restrict with `kms:ResourceAliases` /
     /// `aws:ResourceTag/DataDomain` conditions.
     ///
+    /// A policy used only as a permissions boundary grants nothing and is not reported; nor is
+    /// a statement whose condition scopes it to particular keys (`kms:ResourceAliases`,
+    /// `kms:RequestAlias` or `aws:ResourceTag/…` with `StringEquals`/`StringLike`).
+    ///
     /// ## Unknown values
     /// An action unknown until apply counts as possibly `kms:Decrypt`; a resource unknown
     /// until apply is taken to name a specific resource and is not reported. A whole document
@@ -92,8 +96,108 @@ declare_rule! {
     }
 }
 
+/// True when a condition of the statement scopes it to particular keys: a positive test of
+/// `kms:ResourceAliases`, `kms:RequestAlias` or `aws:ResourceTag/…` with a value that is not
+/// just wildcards.
+fn scoped_to_keys(st: &Statement) -> bool {
+    st.conditions.iter().any(|c| {
+        let key = c.key.to_ascii_lowercase();
+        let about_keys = key == "kms:resourcealiases"
+            || key == "kms:requestalias"
+            || key.starts_with("aws:resourcetag/");
+        let base = c.base.to_ascii_lowercase();
+        let positive = matches!(
+            base.as_str(),
+            "stringequals" | "stringlike" | "stringequalsignorecase"
+        );
+        let narrow = c.values.iter().any(|v| match v {
+            Val::Known(s) => !s.chars().all(|ch| ch == '*' || ch == '?'),
+            _ => true,
+        });
+        about_keys && positive && !c.if_exists && narrow
+    })
+}
+
+/// Whether `v` names the policy resource `p` (a reference to it, or its ARN or name).
+fn names_policy(v: &VStr, p: &crate::model::Resource) -> bool {
+    match v {
+        Val::Ref(refs) => refs.iter().any(|r| r.target == p.id),
+        Val::Known(s) => match &p.kind {
+            Kind::ManagedPolicy(m) => [&m.arn, &m.name]
+                .into_iter()
+                .flatten()
+                .filter_map(Val::known)
+                .any(|k| k == s || s.ends_with(&format!("/{k}"))),
+            _ => false,
+        },
+        Val::Partial(pp) => pp.references().iter().any(|r| r.target == p.id),
+        Val::Unknown => false,
+    }
+}
+
+/// Customer managed policies used only as permissions boundaries: a boundary grants nothing.
+fn boundary_only<'a>(ctx: &RuleCtx<'a>) -> std::collections::BTreeSet<&'a str> {
+    let mut out = std::collections::BTreeSet::new();
+    for p in &ctx.estate.resources {
+        if !matches!(p.kind, Kind::ManagedPolicy(_)) {
+            continue;
+        }
+        let attached_directly = match &p.kind {
+            Kind::ManagedPolicy(m) => {
+                !(m.attached.roles.is_empty()
+                    && m.attached.users.is_empty()
+                    && m.attached.groups.is_empty())
+            }
+            _ => false,
+        };
+        let mut as_boundary = false;
+        let mut as_permissions = attached_directly;
+        for r in &ctx.estate.resources {
+            let (boundary, managed) = match &r.kind {
+                Kind::Role(x) => (
+                    x.permissions_boundary.as_ref(),
+                    Some(&x.managed_policy_arns),
+                ),
+                Kind::User(x) => (
+                    x.permissions_boundary.as_ref(),
+                    Some(&x.managed_policy_arns),
+                ),
+                Kind::Group(x) => (None, Some(&x.managed_policy_arns)),
+                Kind::PolicyAttachment(a) => {
+                    if names_policy(&a.policy_arn, p) {
+                        if a.boundary {
+                            as_boundary = true;
+                        } else {
+                            as_permissions = true;
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if boundary.is_some_and(|b| names_policy(b, p)) {
+                as_boundary = true;
+            }
+            match managed {
+                Some(Val::Known(list)) if list.iter().any(|v| names_policy(v, p)) => {
+                    as_permissions = true;
+                }
+                _ => {}
+            }
+        }
+        if as_boundary && !as_permissions {
+            out.insert(p.id.as_str());
+        }
+    }
+    out
+}
+
 fn decrypt_any_key(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
+    let boundaries = boundary_only(ctx);
     for d in ctx.identity_docs() {
+        if boundaries.contains(d.holder.id.as_str()) {
+            continue;
+        }
         let PolicyState::Known(doc) = ctx.resolve(d.doc) else {
             continue;
         };
@@ -101,6 +205,7 @@ fn decrypt_any_key(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
             if st.effect != Effect::Allow
                 || statement_covers(st, "kms:Decrypt") == Some(false)
                 || !on_any_key(st)
+                || scoped_to_keys(st)
             {
                 continue;
             }
@@ -145,6 +250,7 @@ fn decrypt_any_key(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
                     st.effect == Effect::Allow
                         && statement_covers(st, "kms:Decrypt") != Some(false)
                         && on_any_key(st)
+                        && !scoped_to_keys(st)
                 }),
                 None => BROAD_AWS_MANAGED.contains(&arn),
             };

@@ -21,13 +21,41 @@ fn store_location(ctx: &RuleCtx<'_>, s: &StoreEntry) -> Location {
 fn store_finding(
     ctx: &RuleCtx<'_>,
     rule: &super::RuleDef,
-    d: &Domain,
+    d: Option<&Domain>,
     s: &StoreEntry,
     message: String,
 ) -> Finding {
     rule.meta
         .finding(s.id.clone(), None, message, store_location(ctx, s))
-        .in_domain(Some(&d.name))
+        .in_domain(d.map(|d| d.name.as_str()))
+}
+
+/// Every store with its domain: domain stores first, then the stores outside any domain
+/// (`None`), whose findings are one step less severe: no domain tag says they hold a domain's
+/// data.
+fn all_stores<'r>(ctx: &'r RuleCtx<'_>) -> Vec<(Option<&'r Domain>, StoreEntry)> {
+    let mut out: Vec<(Option<&Domain>, StoreEntry)> = Vec::new();
+    for d in &ctx.report.domains {
+        out.extend(d.stores.iter().map(|s| (Some(d), s.clone())));
+    }
+    out.extend(ctx.report.unpartitioned.iter().map(|u| {
+        (
+            None,
+            StoreEntry {
+                id: u.id.clone(),
+                type_name: u.type_name.clone(),
+                key: u.key.clone(),
+            },
+        )
+    }));
+    out
+}
+
+fn in_words(d: Option<&Domain>) -> String {
+    match d {
+        Some(d) => format!("domain `{}`", d.name),
+        None => "outside any domain".to_owned(),
+    }
 }
 
 declare_rule! {
@@ -55,7 +83,8 @@ declare_rule! {
     ///
     /// ## Unknown values
     /// A store whose encryption cannot be determined before apply is reported by
-    /// KR005 (store-unencrypted) at severity medium, not by this rule.
+    /// KR005 (store-unencrypted) at severity medium, not by this rule. A store outside any
+    /// domain (no domain tag, listed under `unpartitioned`) is reported at severity low.
     ///
     /// ## References
     /// - <https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key>
@@ -70,8 +99,9 @@ declare_rule! {
 }
 
 fn aws_managed_key(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
-    for d in &ctx.report.domains {
-        for s in &d.stores {
+    for (d, s) in &all_stores(ctx) {
+        let d = *d;
+        {
             let what = if let Some(alias) = s.key.strip_prefix("aws-managed:") {
                 format!("the AWS managed key `alias/{alias}`")
             } else if s.key.starts_with("aws-managed") {
@@ -81,16 +111,21 @@ fn aws_managed_key(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
             } else {
                 continue;
             };
-            out.push(store_finding(
+            let mut f = store_finding(
                 ctx,
                 &AWS_MANAGED_KEY,
                 d,
                 s,
                 format!(
-                    "`{}` (domain `{}`) is encrypted with {what}, whose policy you cannot control",
-                    s.id, d.name
+                    "`{}` ({}) is encrypted with {what}, whose policy you cannot control",
+                    s.id,
+                    in_words(d)
                 ),
-            ));
+            );
+            if d.is_none() {
+                f.severity = Severity::Low;
+            }
+            out.push(f);
         }
     }
 }
@@ -118,7 +153,9 @@ declare_rule! {
     ///
     /// ## Unknown values
     /// A store whose encryption mode is unknown until apply (marker `unknown`) is reported at
-    /// severity medium: keyreach cannot show it is encrypted, so it does not pass silently.
+    /// severity medium: keyreach cannot show it is encrypted, so it does not pass silently. An
+    /// unencrypted store outside any domain (no domain tag, listed under `unpartitioned`) is
+    /// reported at severity medium: no domain tag says it holds a domain's data.
     ///
     /// ## References
     /// - <https://docs.aws.amazon.com/prescriptive-guidance/latest/encryption-best-practices/welcome.html>
@@ -132,16 +169,23 @@ declare_rule! {
 }
 
 fn unencrypted(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
-    for d in &ctx.report.domains {
-        for s in &d.stores {
+    for (d, s) in &all_stores(ctx) {
+        let d = *d;
+        {
             match s.key.as_str() {
-                "none" => out.push(store_finding(
-                    ctx,
-                    &UNENCRYPTED,
-                    d,
-                    s,
-                    format!("`{}` (domain `{}`) is not encrypted at rest", s.id, d.name),
-                )),
+                "none" => {
+                    let mut f = store_finding(
+                        ctx,
+                        &UNENCRYPTED,
+                        d,
+                        s,
+                        format!("`{}` ({}) is not encrypted at rest", s.id, in_words(d)),
+                    );
+                    if d.is_none() {
+                        f.severity = Severity::Medium;
+                    }
+                    out.push(f);
+                }
                 "unknown" => {
                     let mut f = store_finding(
                         ctx,
@@ -149,9 +193,9 @@ fn unencrypted(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
                         d,
                         s,
                         format!(
-                            "keyreach cannot determine how `{}` (domain `{}`) is encrypted before \
-                             apply",
-                            s.id, d.name
+                            "keyreach cannot determine how `{}` ({}) is encrypted before apply",
+                            s.id,
+                            in_words(d)
                         ),
                     );
                     f.severity = Severity::Medium;
@@ -166,7 +210,8 @@ fn unencrypted(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
 declare_rule! {
     /// ## What it does
     /// Flags a customer managed key that protects stores of two or more domains — typically a
-    /// store whose domain tag names another domain than its key's.
+    /// store whose domain tag names another domain than its key's. Only stores count: a key
+    /// whose only store is tagged for another domain protects that one domain.
     ///
     /// ## Why is this risky?
     /// Every reader of the key can read every store under it. A key shared by two domains
@@ -201,10 +246,11 @@ declare_rule! {
 }
 
 fn key_serves_several_domains(ctx: &RuleCtx<'_>, out: &mut Vec<Finding>) {
+    // Only stores count: a key whose own domain has no store (its only store carries another
+    // domain's tag) protects one domain, not two.
     let mut by_key: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for d in &ctx.report.domains {
-        let keys = d.keys.iter().chain(d.stores.iter().map(|s| &s.key));
-        for k in keys.filter(|k| !is_marker(k)) {
+        for k in d.stores.iter().map(|s| &s.key).filter(|k| !is_marker(k)) {
             by_key.entry(k).or_default().insert(&d.name);
         }
     }

