@@ -614,6 +614,10 @@ impl Engine<'_> {
         } else {
             format!("{} statement {}: {word}", s.doc, s.statement)
         };
+        if let Some(how) = s.names {
+            text.push_str(", ");
+            text.push_str(how);
+        }
         if s.effect == Effect::Deny && s.applies == Tri::Undecided {
             text.push_str(" (may apply; an undecided Deny removes nothing)");
         }

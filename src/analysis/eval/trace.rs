@@ -49,6 +49,9 @@ pub struct StmtTrace {
     pub location: Option<Location>,
     /// What the input leaves undecided about it.
     pub undecided: Vec<Undecided>,
+    /// For resource-based policies: how the statement names the principal (`names the
+    /// principal`, `delegates to the account's IAM`, `admits everyone`).
+    pub names: Option<&'static str>,
 }
 
 /// One layer's documents and the statements of them that may apply.
@@ -84,11 +87,23 @@ fn trace_stmt(
     if action_tri(stmt, req.action) == Tri::False {
         return None;
     }
+    let mut names = None;
     let principal = if scope.principal {
-        let p = principal_match(stmt, req).any();
+        let pm = principal_match(stmt, req);
+        let p = pm.any();
         if p == Tri::False {
             return None;
         }
+        let best = pm.direct_free.or(pm.direct_role);
+        names = Some(
+            if best != Tri::False && best >= pm.account && best >= pm.everyone {
+                "names the principal"
+            } else if pm.account != Tri::False && pm.account >= pm.everyone {
+                "delegates to the account's IAM"
+            } else {
+                "admits everyone"
+            },
+        );
         p
     } else {
         Tri::True
@@ -124,6 +139,7 @@ fn trace_stmt(
         applies,
         location: stmt.location.clone(),
         undecided,
+        names,
     })
 }
 
