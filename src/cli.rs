@@ -141,9 +141,10 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// The domain to explain (as `analyze` names it).
+    /// The domain to explain (as `analyze` names it). Required; `keyreach explain KR003`
+    /// without it explains a rule, as `keyreach rule KR003` does.
     #[arg(long, value_name = "DOMAIN")]
-    pub domain: String,
+    pub domain: Option<String>,
 
     /// The principal to explain: its id in the input, its ARN, or the last segment of its ARN.
     /// Without it every principal of the domain is explained.

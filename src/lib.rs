@@ -321,6 +321,20 @@ fn render_analysis(
 }
 
 fn run_explain(args: &cli::ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let Some(domain) = args.domain.as_deref() else {
+        // `keyreach explain KR003`: the rule, as `keyreach rule KR003` explains it.
+        if let [one] = args.input.inputs.as_slice() {
+            if !one.exists() {
+                if let Some(rule) = one.to_str().and_then(rules::lookup) {
+                    report::rules::render_one(rule, out)?;
+                    return Ok(ExitStatus::Success);
+                }
+            }
+        }
+        anyhow::bail!(
+            "explain needs --domain DOMAIN (`keyreach analyze` lists the domains); `keyreach rule CODE` explains a rule"
+        );
+    };
     let opts = load_options(&args.input)?;
     let (estate, errors) = parse::load(&args.input.inputs, &opts);
     report_input_errors(&errors);
@@ -339,7 +353,7 @@ fn run_explain(args: &cli::ExplainArgs, out: &mut dyn Write) -> anyhow::Result<E
         }
     }
     let mut explanation =
-        analysis::explain::explain(&estate, &args.domain, args.principal.as_deref(), &classes)
+        analysis::explain::explain(&estate, domain, args.principal.as_deref(), &classes)
             .map_err(anyhow::Error::msg)?;
     {
         let mut locations: Vec<&mut model::Location> = Vec::new();

@@ -16,8 +16,8 @@ fn cdk_dir() -> Option<PathBuf> {
 }
 
 /// Which templates each section of intended-access.json describes. Its
-/// `SharedDataStack+ConsumersStack` ids carry the stack prefix, which keyreach gives only when
-/// another given stack declares the same logical ids: all four stacks are read together.
+/// `SharedDataStack+ConsumersStack` keys carry the stack prefix keyreach gives every id when
+/// several stacks are read together: all four stacks are.
 fn section_files(section: &str) -> &'static [&'static str] {
     match section {
         "KmsDataDomainsStack" => &["KmsDataDomainsStack.template.json"],
@@ -91,11 +91,17 @@ fn classes(actions: &[Value]) -> Vec<&'static str> {
     out
 }
 
+/// The entry of `principal`; with several stacks read together keyreach prefixes every id
+/// with its stack (`ConsumersStack/ReportingRole34EAE4A8`), which the intent names plainly.
 fn access_of<'a>(domain: &'a Value, principal: &str) -> Option<&'a Value> {
-    domain["access"]
-        .as_array()?
-        .iter()
-        .find(|a| a["principal"].as_str() == Some(principal))
+    domain["access"].as_array()?.iter().find(|a| {
+        a["principal"].as_str().is_some_and(|p| {
+            p == principal
+                || p.strip_suffix(principal).is_some_and(|stack| {
+                    stack.ends_with('/') && !stack[..stack.len() - 1].contains('/')
+                })
+        })
+    })
 }
 
 #[test]

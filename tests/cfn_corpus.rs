@@ -71,12 +71,12 @@ fn cdk_stacks_as_one_estate() {
     let (estate, errors) = load(&files, &LoadOptions::default());
     assert!(errors.is_empty(), "{errors:#?}");
     let ids: Vec<&str> = estate.resources.iter().map(|r| r.id.as_str()).collect();
-    // Logical ids two stacks share are prefixed with the stack; the others stay plain.
+    // With several stacks every logical id is prefixed with its stack.
     for id in [
         "SharedDataStack/OrdersKeyAF24D47B",
         "KmsDataDomainsStack/OrdersKeyAF24D47B",
-        "ReportingRole34EAE4A8",
-        "LedgerKey4AEFADD0",
+        "ConsumersStack/ReportingRole34EAE4A8",
+        "LedgerStoresStack/LedgerKey4AEFADD0",
     ] {
         assert!(ids.contains(&id), "missing {id}");
     }
@@ -84,7 +84,7 @@ fn cdk_stacks_as_one_estate() {
     let policy = estate
         .resources
         .iter()
-        .find(|r| r.id == "ReportingRoleDefaultPolicy29DCBB53")
+        .find(|r| r.id == "ConsumersStack/ReportingRoleDefaultPolicy29DCBB53")
         .expect("policy");
     let Kind::InlinePolicy(p) = &policy.kind else {
         panic!()

@@ -728,17 +728,20 @@ fn sam_functions_roles_and_policy_templates() {
 fn two_stacks_import_each_other() {
     let e = load_ok(&["stack-keys.yaml", "stack-consumer.yaml"], &opts());
     let ids = all_ids(&e);
-    // Only the colliding logical id is prefixed with the file stem.
+    // With two stacks every id carries its file stem, colliding or not.
     assert!(ids.contains(&"stack-keys/Queue") && ids.contains(&"stack-consumer/Queue"));
     assert!(
-        ids.contains(&"SharedKey") && ids.contains(&"Reader"),
+        ids.contains(&"stack-keys/SharedKey") && ids.contains(&"stack-consumer/Reader"),
         "{ids:?}"
     );
-    let Kind::Role(r) = &res(&e, "Reader").kind else {
+    let Kind::Role(r) = &res(&e, "stack-consumer/Reader").kind else {
         panic!()
     };
     let st = &doc(&r.inline_policies[0].document).statements;
-    assert_eq!(st[0].resource, Some(vec![rf("SharedKey", Some("Arn"))]));
+    assert_eq!(
+        st[0].resource,
+        Some(vec![rf("stack-keys/SharedKey", Some("Arn"))])
+    );
     // The export name is itself built with Fn::Sub; the bucket ARN is known from its name.
     assert_eq!(
         st[1].resource,
@@ -774,7 +777,7 @@ fn nested_stack_gets_parameters_from_its_parent() {
         ids.contains(&"parent/ParentKey") && ids.contains(&"child/ParentKey"),
         "{ids:?}"
     );
-    let q = res(&e, "Queue");
+    let q = res(&e, "child/Queue");
     assert!(q.location.file.ends_with("child.yaml"));
     let Kind::DataStore(s) = &q.kind else {
         panic!()
@@ -784,7 +787,7 @@ fn nested_stack_gets_parameters_from_its_parent() {
         Encryption::Kms(rf("parent/ParentKey", Some("Arn")))
     );
     assert_eq!(s.name, Some(known("orders-events")));
-    let Kind::Role(c) = &res(&e, "Consumer").kind else {
+    let Kind::Role(c) = &res(&e, "parent/Consumer").kind else {
         panic!()
     };
     // Fn::GetAtt Child.Outputs.QueueArn evaluates the child's output.
@@ -810,7 +813,7 @@ fn nested_stack_gets_parameters_from_its_parent() {
     };
     let e = load_ok(&["parent.yaml", "nested/child.yaml"], &o);
     assert!(!ids_contains(&e, "Queue"));
-    assert!(ids_contains(&e, "ParentKey"), "no collision left: plain id");
+    assert!(ids_contains(&e, "ParentKey"), "one stack left: plain ids");
 
     // The child alone is analysed on its own, its parameter unknown.
     let e = load_ok(&["nested/child.yaml"], &opts());

@@ -7,8 +7,9 @@
 //! `Parameters` of the `Stack` resource as its parameter values. A nested template is therefore
 //! not analysed on its own as well, and a template nested twice is analysed twice.
 //!
-//! Ids: a resource's id is its plain logical id, unless another instance declares the same
-//! logical id; then every such resource is prefixed with its instance name, `Stack/LogicalId`.
+//! Ids: with one stack instance a resource's id is its plain logical id; with several, every
+//! resource is prefixed with its instance name, `Stack/LogicalId`, so ids read the same way
+//! for every input of a run.
 //! The instance name is the file stem (`SharedDataStack.template.json` -> `SharedDataStack`);
 //! when two instances share a stem, a top-level one uses its path as given and a nested one
 //! `<parent name>.<Stack logical id>`.
@@ -219,19 +220,14 @@ pub(crate) fn assign_ids(
     templates: &[Template],
     instances: &[Instance],
 ) -> Vec<FastMap<String, String>> {
-    let mut count: HashMap<&str, usize> = HashMap::new();
-    for inst in instances.iter().filter(|i| i.enabled) {
-        if let Some(res) = templates[inst.template].resources() {
-            for logical in res.keys() {
-                *count.entry(logical.as_str()).or_default() += 1;
-            }
-        }
-    }
+    // With several stack instances every id carries its instance name, so ids read the same
+    // way for every input of a run.
+    let several = instances.iter().filter(|i| i.enabled).count() > 1;
     let mut ids = vec![FastMap::default(); instances.len()];
     for (i, inst) in instances.iter().enumerate() {
         if let Some(res) = templates[inst.template].resources() {
             for logical in res.keys() {
-                let id = if count.get(logical.as_str()).copied().unwrap_or(0) > 1 {
+                let id = if several {
                     format!("{}/{logical}", inst.name)
                 } else {
                     logical.clone()
