@@ -302,11 +302,17 @@ fn render_analysis(
         }
         cli::Format::Markdown if args.picture != cli::Picture::Never => {
             let assumptions = analysis::explain::assumptions(estate);
-            let pic = report::picture::build(report, &args.domain, &assumptions);
+            let only = if args.domain.is_empty() {
+                touched_domains(report, estate)
+            } else {
+                args.domain.clone()
+            };
+            let pic = report::picture::build(report, &only, &assumptions);
             let text = report::mermaid::to_string(&pic);
             let fits = args.picture == cli::Picture::Always
                 || text.len() <= report::markdown::AUTO_PICTURE_BYTES;
-            let picture = (fits && !pic.clusters.is_empty()).then_some(text);
+            // Nothing touched: no picture (an empty filter would draw every domain).
+            let picture = (fits && !only.is_empty() && !pic.clusters.is_empty()).then_some(text);
             out.write_all(
                 report::markdown::render_string_with(
                     report,
@@ -318,6 +324,40 @@ fn render_analysis(
         }
         f => report::render(report, f, out),
     }
+}
+
+/// The domains a change touches: those whose keys, stores or principals the plan creates,
+/// updates, replaces or deletes (every domain of templates and source, which declare
+/// everything).
+fn touched_domains(report: &analysis::result::Report, estate: &model::Estate) -> Vec<String> {
+    use model::Change;
+    let changed: std::collections::BTreeSet<&str> = estate
+        .resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.change,
+                Change::Declared
+                    | Change::Create
+                    | Change::Update
+                    | Change::Replace
+                    | Change::Delete
+            )
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    report
+        .domains
+        .iter()
+        .filter(|d| {
+            d.keys.iter().any(|k| changed.contains(k.as_str()))
+                || d.stores.iter().any(|s| changed.contains(s.id.as_str()))
+                || d.access
+                    .iter()
+                    .any(|a| changed.contains(a.principal.as_str()))
+        })
+        .map(|d| d.name.clone())
+        .collect()
 }
 
 fn run_explain(args: &cli::ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {

@@ -91,17 +91,19 @@ pub fn explain(
             .map(|e| (e.principal.clone(), engine.find_principal(&e.principal)))
             .collect(),
     };
+    // One pass over the engine for every principal asked about (the assume-role edges are
+    // computed once), then the trees in the order asked.
+    let indexes: Vec<usize> = wanted.iter().filter_map(|(_, i)| *i).collect();
+    let q = Query {
+        keys: &keys,
+        principals: &indexes,
+        classes,
+        entries: &entries,
+    };
+    let mut trees = engine.explain(&q).into_iter();
     for (name, idx) in wanted {
         match idx {
-            Some(i) => {
-                let q = Query {
-                    keys: &keys,
-                    principals: &[i],
-                    classes,
-                    entries: &entries,
-                };
-                nodes_out.extend(engine.explain(&q));
-            }
+            Some(_) => nodes_out.extend(trees.next()),
             None => nodes_out.push(marker_node(&name, entries.get(&name), classes)),
         }
     }
