@@ -61,6 +61,7 @@ pub fn explain(
         Some(p) => {
             let i = engine.find_principal(p).or_else(|| {
                 // A principal's short name (`payments-app` for its role ARN's last segment).
+                // Or a stack-prefixed id's logical id (`Reader` for `stack-consumer/Reader`).
                 let hits: Vec<usize> = engine
                     .universe
                     .principals
@@ -70,6 +71,7 @@ pub fn explain(
                         x.arn
                             .as_deref()
                             .is_some_and(|a| a.rsplit('/').next() == Some(p))
+                            || (x.resource.is_some() && x.name.rsplit('/').next() == Some(p))
                     })
                     .map(|(i, _)| i)
                     .collect();
