@@ -512,3 +512,21 @@ fn table_at_80_and_120_columns() {
         }
     }
 }
+
+#[test]
+fn explain_shows_a_service_path_as_its_own_branch() {
+    let out = explain(
+        "testdata/scenarios/undecided-conditions/plan.json",
+        "docs",
+        "aws_iam_role.via_s3_reader",
+        "read",
+    );
+    assert!(
+        out.contains("through s3 (kms:ViaService s3.eu-west-1.amazonaws.com) [yes]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("statement ViaS3: Allow, names the principal [yes]"),
+        "{out}"
+    );
+}

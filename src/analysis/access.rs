@@ -531,56 +531,13 @@ impl<'e> Engine<'e> {
             return None;
         };
         self.with_key_ctx(k, |kctx, region| {
-            let region_s = region.unwrap_or("us-east-1");
             let store_services: BTreeSet<&str> = services_of_key
                 .get(&k)
                 .into_iter()
                 .flatten()
                 .map(String::as_str)
                 .collect();
-            let named = kctx
-                .policy
-                .map(|p| via_services_named(p.doc, region_s))
-                .unwrap_or_default();
-            let mut paths: Vec<ViaPath> = Vec::new();
-            for svc in &store_services {
-                // With the Region unknown, the request may come from whichever Region the key
-                // policy names for this service: use its own values rather than a guess.
-                let values: Vec<String> = if region.is_none() {
-                    named
-                        .iter()
-                        .filter(|(s, _)| s == svc)
-                        .map(|(_, v)| v.clone())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let values = if values.is_empty() {
-                    vec![format!("{svc}.{region_s}.amazonaws.com")]
-                } else {
-                    values
-                };
-                for value in values {
-                    paths.push(ViaPath {
-                        value,
-                        service: (*svc).to_owned(),
-                        in_input: true,
-                    });
-                }
-            }
-            // Services the key policy names in kms:ViaService but that hold no store of this
-            // key in the input: data under the key may still live there, so access through
-            // them counts, capped at conditional.
-            for (svc, value) in named {
-                if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value)
-                {
-                    paths.push(ViaPath {
-                        value,
-                        service: svc,
-                        in_input: false,
-                    });
-                }
-            }
+            let paths = via_paths(kctx, region, &store_services);
             let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
                 || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
             let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
@@ -808,6 +765,60 @@ impl ViaPath {
             via_service: Some(&self.value),
         }
     }
+}
+
+/// The `kms:ViaService` paths of a key: one per service holding a store under it in the
+/// input, and one per service its key policy names in `kms:ViaService` (capped at
+/// `conditional` when no store of that service is in the input).
+fn via_paths(
+    kctx: &KeyCtx<'_>,
+    region: Option<&str>,
+    store_services: &BTreeSet<&str>,
+) -> Vec<ViaPath> {
+    let region_s = region.unwrap_or("us-east-1");
+    let named = kctx
+        .policy
+        .map(|p| via_services_named(p.doc, region_s))
+        .unwrap_or_default();
+    let mut paths: Vec<ViaPath> = Vec::new();
+    for svc in store_services {
+        // With the Region unknown, the request may come from whichever Region the key
+        // policy names for this service: use its own values rather than a guess.
+        let values: Vec<String> = if region.is_none() {
+            named
+                .iter()
+                .filter(|(s, _)| s == svc)
+                .map(|(_, v)| v.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let values = if values.is_empty() {
+            vec![format!("{svc}.{region_s}.amazonaws.com")]
+        } else {
+            values
+        };
+        for value in values {
+            paths.push(ViaPath {
+                value,
+                service: (*svc).to_owned(),
+                in_input: true,
+            });
+        }
+    }
+    // Services the key policy names in kms:ViaService but that hold no store of this
+    // key in the input: data under the key may still live there, so access through
+    // them counts, capped at conditional.
+    for (svc, value) in named {
+        if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value) {
+            paths.push(ViaPath {
+                value,
+                service: svc,
+                in_input: false,
+            });
+        }
+    }
+    paths
 }
 
 /// Services named by `kms:ViaService` conditions of a key policy, with the value to use as

@@ -45,7 +45,7 @@ pub fn explain(
         });
     };
     let links = Links::build(estate);
-    let (plans, _) = super::domains::plan_domains(estate, &links);
+    let (plans, services) = super::domains::plan_domains(estate, &links);
     let keys: Vec<usize> = plans
         .get(domain)
         .map(|p| p.keys.iter().copied().collect())
@@ -101,6 +101,7 @@ pub fn explain(
         principals: &indexes,
         classes,
         entries: &entries,
+        services: &services,
     };
     let mut trees = engine.explain(&q).into_iter();
     for (name, idx) in wanted {

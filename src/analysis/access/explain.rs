@@ -74,6 +74,9 @@ pub struct Query<'q> {
     pub classes: &'q [Class],
     /// The report's entries of the domain, by principal name.
     pub entries: &'q BTreeMap<String, AccessEntry>,
+    /// Services holding stores under each key (key resource index -> service), as the
+    /// analysis found them.
+    pub services: &'q BTreeMap<usize, BTreeSet<String>>,
 }
 
 /// `file:line`, or `file` with its JSON pointer.
@@ -106,6 +109,14 @@ pub fn kind_name(k: PrincipalKind) -> &'static str {
         PrincipalKind::Public => "public",
         PrincipalKind::Unknown => "unknown",
     }
+}
+
+/// What every key's explanation reads.
+struct ExplainCtx<'x, 'a> {
+    ctxs: &'x [PrincipalCtx<'a>],
+    ectx: &'x EvalContext<'x>,
+    rev: &'x super::AssumeGraph,
+    via: &'x [super::ViaPath],
 }
 
 impl Engine<'_> {
@@ -160,17 +171,22 @@ impl Engine<'_> {
                 for &k in q.keys {
                     let key_id = &self.estate.resources[k].id;
                     let per_key = entry.and_then(|e| e.per_key.get(key_id));
-                    let node = self.with_key_ctx(k, |kctx, _| {
-                        self.explain_key(
-                            p,
-                            class,
-                            kctx,
-                            per_key,
-                            &ctxs,
-                            &ectx,
-                            &rev,
-                            &mut undecided,
-                        )
+                    let services: BTreeSet<&str> = q
+                        .services
+                        .get(&k)
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str)
+                        .collect();
+                    let node = self.with_key_ctx(k, |kctx, region| {
+                        let via = super::via_paths(kctx, region, &services);
+                        let x = ExplainCtx {
+                            ctxs: &ctxs,
+                            ectx: &ectx,
+                            rev: &rev,
+                            via: &via,
+                        };
+                        self.explain_key(p, class, kctx, per_key, &x, &mut undecided)
                     });
                     if let Some(mut node) = node {
                         node.location = Some(self.estate.resources[k].location.clone());
@@ -227,18 +243,21 @@ impl Engine<'_> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn explain_key(
         &self,
         p: usize,
         class: Class,
         kctx: &KeyCtx<'_>,
         per_key: Option<&BTreeMap<&'static str, Capability>>,
-        ctxs: &[PrincipalCtx<'_>],
-        ectx: &EvalContext<'_>,
-        rev: &super::AssumeGraph,
+        x: &ExplainCtx<'_, '_>,
         undecided: &mut BTreeMap<String, String>,
     ) -> Node {
+        let ExplainCtx {
+            ctxs,
+            ectx,
+            rev,
+            via,
+        } = *x;
         let (action, cap) = Self::action_for(class, per_key, kctx);
         let full = format!("kms:{action}");
         let key_id = kctx.id.unwrap_or("key");
@@ -250,9 +269,37 @@ impl Engine<'_> {
             format!("direct call by {}", self.universe.principals[p].name),
         )
         .cap(direct);
-        dn.children = self.layers(&full, &ctxs[p], kctx, undecided);
+        dn.children = self.layers(&full, &ctxs[p], kctx, &AccessPath::default(), undecided);
         node.children.push(dn);
         let mut best = direct;
+        // AWS services calling KMS for the principal (`kms:ViaService`), for data actions:
+        // shown where they do better than the direct call.
+        if class != Class::Admin {
+            for v in via {
+                let path = v.path();
+                let d = eval::decide_capability(&full, &ctxs[p], kctx, &path, ectx);
+                let c = if v.in_input {
+                    d
+                } else {
+                    d.and(Capability::Conditional)
+                };
+                if c <= direct {
+                    continue;
+                }
+                best = best.or(c);
+                let text = if v.in_input {
+                    format!("through {} (kms:ViaService {})", v.service, v.value)
+                } else {
+                    format!(
+                        "through {} (kms:ViaService {}; no {} store under this key in the input)",
+                        v.service, v.value, v.service
+                    )
+                };
+                let mut vn = Node::new("path", text).cap(c);
+                vn.children = self.layers(&full, &ctxs[p], kctx, &path, undecided);
+                node.children.push(vn);
+            }
+        }
         // Role chains: shortest assume-role paths to roles that reach the key themselves.
         let mut parent: BTreeMap<usize, usize> = BTreeMap::new();
         let mut depth: BTreeMap<usize, usize> = BTreeMap::new();
@@ -336,7 +383,8 @@ impl Engine<'_> {
                 format!("{} calls the key", self.universe.principals[r].name),
             )
             .cap(role_cap);
-            as_role.children = self.layers(&full, &ctxs[r], kctx, undecided);
+            as_role.children =
+                self.layers(&full, &ctxs[r], kctx, &AccessPath::default(), undecided);
             pn.children.push(as_role);
             node.children.push(pn);
         }
@@ -350,10 +398,13 @@ impl Engine<'_> {
             ));
         }
         if cap > best {
-            node.children.push(Node::new(
-                "note",
-                "the remaining access is through an AWS service calling KMS for the principal (kms:ViaService, or grants the service creates); see `via` in `analyze`",
-            ).cap(cap));
+            node.children.push(
+                Node::new(
+                    "note",
+                    "the remaining access is through grants an AWS service creates for the principal's resources (kms:GrantIsForAWSResource); see `via` in `analyze`",
+                )
+                .cap(cap),
+            );
         }
         node
     }
@@ -444,9 +495,10 @@ impl Engine<'_> {
         action: &str,
         p: &PrincipalCtx<'_>,
         kctx: &KeyCtx<'_>,
+        path: &AccessPath<'_>,
         undecided: &mut BTreeMap<String, String>,
     ) -> Vec<Node> {
-        let t = trace::trace_key(action, p, kctx);
+        let t = trace::trace_key(action, p, kctx, path);
         let mut out = Vec::new();
         let service_like = matches!(p.kind, PrincipalKind::Service | PrincipalKind::Federated);
         let iam_outside = matches!(p.kind, PrincipalKind::Account | PrincipalKind::Public);

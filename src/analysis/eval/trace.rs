@@ -173,15 +173,20 @@ pub struct KeyTrace {
     pub grants: Vec<(String, Tri)>,
 }
 
-/// Traces every layer of `action` by `principal` on `key`, by a direct call.
+/// Traces every layer of `action` by `principal` on `key`, by `path` (a direct call, or an
+/// AWS service calling for the principal).
 #[must_use]
-pub fn trace_key(action: &str, principal: &PrincipalCtx<'_>, key: &KeyCtx<'_>) -> KeyTrace {
-    let path = AccessPath::default();
+pub fn trace_key(
+    action: &str,
+    principal: &PrincipalCtx<'_>,
+    key: &KeyCtx<'_>,
+    path: &AccessPath<'_>,
+) -> KeyTrace {
     let req = Req {
         action,
         principal,
         target: Target::Key(key),
-        path: &path,
+        path,
     };
     KeyTrace {
         scps: trace_layer(&principal.scps, &req, IDENTITY),
