@@ -566,6 +566,12 @@ impl Engine<'_> {
             let mut g = Node::new("layer", "grants");
             for (label, tri) in &t.grants {
                 let mut n = Node::new("grant", format!("grant {label}")).cap(tri.capability());
+                // Grant labels are `<id>` or `<id> (<name>)`.
+                let id = label.split(" (").next().unwrap_or(label);
+                n.location = self
+                    .links
+                    .index(id)
+                    .map(|i| self.estate.resources[i].location.clone());
                 if *tri == Tri::Undecided {
                     n.decided_by = Some(
                         "the grant's constraints (encryption context) or values known at apply"
