@@ -125,6 +125,8 @@ fn marker_node(name: &str, e: Option<&AccessEntry>, classes: &[Class]) -> Node {
     let mut root = Node {
         kind: "principal",
         text: format!("{name} ({kind})"),
+        id: Some(name.to_owned()),
+        action: None,
         capability: None,
         effect: None,
         location: None,
@@ -140,6 +142,8 @@ fn marker_node(name: &str, e: Option<&AccessEntry>, classes: &[Class]) -> Node {
         let mut n = Node {
             kind: "capability",
             text: label.to_owned(),
+            id: None,
+            action: None,
             capability: Some(cap),
             effect: None,
             location: None,
@@ -150,6 +154,8 @@ fn marker_node(name: &str, e: Option<&AccessEntry>, classes: &[Class]) -> Node {
             n.children.push(Node {
                 kind: "note",
                 text: v.clone(),
+                id: None,
+                action: None,
                 capability: None,
                 effect: None,
                 location: None,

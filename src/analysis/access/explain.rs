@@ -27,6 +27,14 @@ pub struct Node {
     pub kind: &'static str,
     /// The node's text.
     pub text: String,
+    /// What the node is about, for tools: the principal (`principal`), the key id (`key`), the
+    /// role assumed (`hop`), the statement's Sid or `#index` (`statement`), the action
+    /// (`key` nodes carry it in `action`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The KMS action explained (`key` nodes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// The verdict at this node, where it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capability: Option<Capability>,
@@ -50,6 +58,8 @@ impl Node {
         Self {
             kind,
             text: text.into(),
+            id: None,
+            action: None,
             capability: None,
             effect: None,
             location: None,
@@ -151,6 +161,7 @@ impl Engine<'_> {
                     _ => format!("{} ({})", pr.name, kind_name(pr.kind)),
                 },
             );
+            root.id = Some(pr.name.clone());
             if let Some(r) = pr.resource {
                 root.location = Some(self.estate.resources[r].location.clone());
             }
@@ -262,6 +273,8 @@ impl Engine<'_> {
         let full = format!("kms:{action}");
         let key_id = kctx.id.unwrap_or("key");
         let mut node = Node::new("key", format!("key {key_id}: {full}")).cap(cap);
+        node.id = Some(key_id.to_owned());
+        node.action = Some(full.clone());
         // The direct path.
         let direct = eval::decide_capability(&full, &ctxs[p], kctx, &AccessPath::default(), ectx);
         let mut dn = Node::new(
@@ -427,6 +440,7 @@ impl Engine<'_> {
             ),
         )
         .cap(cap);
+        n.id = Some(rp.name.clone());
         let Some(ri) = rp.resource else {
             return n;
         };
@@ -680,6 +694,7 @@ impl Engine<'_> {
             text.push_str(" (may apply; an undecided Deny removes nothing)");
         }
         let mut n = Node::new("statement", text);
+        n.id = Some(s.statement.clone());
         if s.effect == Effect::Allow {
             n.capability = Some(s.applies.capability());
         }
