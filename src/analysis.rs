@@ -3,6 +3,7 @@
 pub mod access;
 pub mod domains;
 pub mod eval;
+pub mod explain;
 pub mod fold;
 pub mod link;
 pub mod notes;

@@ -25,8 +25,11 @@ pub enum Command {
     /// List the rules keyreach checks.
     Rules(RulesArgs),
     /// Explain one rule: what it detects, why it is risky, how to fix it.
-    #[command(alias = "explain")]
     Rule(RuleArgs),
+    /// Explain why principals can (or cannot) read, write or administer one domain: the
+    /// decision as a tree, one branch per path, with every layer, statement and undecided
+    /// condition.
+    Explain(ExplainArgs),
 }
 
 /// Options shared by every command that reads inputs.
@@ -109,6 +112,67 @@ pub struct AnalyzeArgs {
     /// Record the current findings in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+
+    /// With `--format dot` or `mermaid`: draw only this domain (repeatable).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Vec<String>,
+
+    /// With `--format markdown`: include a Mermaid picture of the domains (`auto`: when the
+    /// picture is small enough for the comment).
+    #[arg(long, value_enum, default_value_t = Picture::Auto, value_name = "WHEN")]
+    pub picture: Picture,
+}
+
+/// When the Markdown report includes a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Picture {
+    /// When it fits comfortably in a pull-request comment.
+    Auto,
+    /// Always (still cut to stay within the comment limit).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Inputs and input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The domain to explain (as `analyze` names it). Required; `keyreach explain KR003`
+    /// without it explains a rule, as `keyreach rule KR003` does.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// The principal to explain: its id in the input, its ARN, or the last segment of its ARN.
+    /// Without it every principal of the domain is explained.
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub principal: Option<String>,
+
+    /// Explain only this capability (repeatable; default all three).
+    #[arg(long, value_enum, value_name = "CAPABILITY")]
+    pub capability: Vec<CapabilityArg>,
+
+    /// Output format (`table` prints the tree as text, `json` gives the same tree).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the explanation to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Capabilities `explain` can be asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CapabilityArg {
+    /// `kms:Decrypt` and the other read actions.
+    Read,
+    /// `kms:Encrypt`, `kms:GenerateDataKey*` and the other write actions.
+    Write,
+    /// Key administration (`kms:PutKeyPolicy`, `kms:CreateGrant`, deletion, ...).
+    Admin,
 }
 
 /// `inventory`.
@@ -160,6 +224,10 @@ pub enum Format {
     Markdown,
     /// SARIF 2.1.0 for code scanning.
     Sarif,
+    /// A Graphviz DOT picture of the domains (`analyze` only).
+    Dot,
+    /// A Mermaid flowchart of the domains (`analyze` only).
+    Mermaid,
 }
 
 /// `--fail-on` thresholds.

@@ -106,6 +106,7 @@ fn report_input_errors(errors: &[InputError]) {
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Analyze(args) => run_analyze(&args, out),
+        Command::Explain(args) => run_explain(&args, out),
         Command::Inventory(args) => {
             let opts = load_options(&args.input)?;
             let (estate, errors) = parse::load(&args.input.inputs, &opts);
@@ -114,7 +115,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
             match args.format {
                 cli::Format::Json => report::inventory::render_json(&inv, out)?,
                 cli::Format::Table => report::inventory::render_table(&inv, out)?,
-                cli::Format::Markdown | cli::Format::Sarif => {
+                cli::Format::Markdown
+                | cli::Format::Sarif
+                | cli::Format::Dot
+                | cli::Format::Mermaid => {
                     anyhow::bail!(
                         "inventory is printed as a table or as JSON (--format table|json)"
                     )
@@ -168,10 +172,18 @@ pub fn load_config(explicit: Option<&std::path::Path>) -> anyhow::Result<config:
 /// line the pointer starts on, so SARIF regions and Markdown locations can point at it. The
 /// position index is built only for files that have such findings, after the analysis.
 fn add_json_lines(findings: &mut [finding::Finding], inputs: &[std::path::PathBuf]) {
+    let mut locations: Vec<&mut model::Location> =
+        findings.iter_mut().map(|f| &mut f.location).collect();
+    add_pointer_lines(&mut locations, inputs);
+}
+
+/// Gives locations in JSON inputs that carry a JSON pointer but no line the line the pointer
+/// (or its nearest ancestor) starts on.
+fn add_pointer_lines(locations: &mut [&mut model::Location], inputs: &[std::path::PathBuf]) {
     let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for f in findings.iter() {
-        if f.location.line.is_none() && f.location.pointer.is_some() {
-            files.insert(f.location.file.clone());
+    for l in locations.iter() {
+        if l.line.is_none() && l.pointer.is_some() {
+            files.insert(l.file.clone());
         }
     }
     for file in files {
@@ -190,10 +202,10 @@ fn add_json_lines(findings: &mut [finding::Finding], inputs: &[std::path::PathBu
             continue;
         }
         let index = parse::cfn::position::PosIndex::build(&text);
-        for f in findings.iter_mut() {
-            if f.location.file == file && f.location.line.is_none() {
-                if let Some(p) = &f.location.pointer {
-                    f.location.line = index.line(p);
+        for l in locations.iter_mut() {
+            if l.file == file && l.line.is_none() {
+                if let Some(p) = &l.pointer {
+                    l.line = index.line(p);
                 }
             }
         }
@@ -249,12 +261,12 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            report::render(&report, args.format, &mut w)
+            render_analysis(&report, &estate, args, &mut w)
                 .with_context(|| format!("writing {}", path.display()))?;
             w.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        None => report::render(&report, args.format, out)?,
+        None => render_analysis(&report, &estate, args, out)?,
     }
     let failing = fails(&report, args.fail_on);
     // The process exits next: the estate and report (millions of small allocations for a large
@@ -268,6 +280,162 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
         ExitStatus::Findings
     } else {
         ExitStatus::Success
+    })
+}
+
+/// Renders `analyze`'s report; pictures (and the Markdown comment's picture) add the
+/// role-assumption edges.
+fn render_analysis(
+    report: &analysis::result::Report,
+    estate: &model::Estate,
+    args: &AnalyzeArgs,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match args.format {
+        cli::Format::Dot | cli::Format::Mermaid => {
+            let assumptions = analysis::explain::assumptions(estate);
+            let pic = report::picture::build(report, &args.domain, &assumptions);
+            if args.format == cli::Format::Dot {
+                report::dot::render(&pic, out)
+            } else {
+                report::mermaid::render(&pic, out)
+            }
+        }
+        cli::Format::Markdown if args.picture != cli::Picture::Never => {
+            let assumptions = analysis::explain::assumptions(estate);
+            let only = if args.domain.is_empty() {
+                touched_domains(report, estate)
+            } else {
+                args.domain.clone()
+            };
+            let pic = report::picture::build(report, &only, &assumptions);
+            let text = report::mermaid::to_string(&pic);
+            let fits = args.picture == cli::Picture::Always
+                || text.len() <= report::markdown::AUTO_PICTURE_BYTES;
+            // Nothing touched: no picture (an empty filter would draw every domain).
+            let picture = (fits && !only.is_empty() && !pic.clusters.is_empty()).then_some(text);
+            out.write_all(
+                report::markdown::render_string_with(
+                    report,
+                    report::markdown::GITHUB_COMMENT_LIMIT,
+                    picture.as_deref(),
+                )
+                .as_bytes(),
+            )
+        }
+        f => report::render(report, f, out),
+    }
+}
+
+/// The domains a change touches: those whose keys, stores or principals the plan creates,
+/// updates, replaces or deletes (every domain of templates and source, which declare
+/// everything).
+fn touched_domains(report: &analysis::result::Report, estate: &model::Estate) -> Vec<String> {
+    use model::Change;
+    let changed: std::collections::BTreeSet<&str> = estate
+        .resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.change,
+                Change::Declared
+                    | Change::Create
+                    | Change::Update
+                    | Change::Replace
+                    | Change::Delete
+            )
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    report
+        .domains
+        .iter()
+        .filter(|d| {
+            d.keys.iter().any(|k| changed.contains(k.as_str()))
+                || d.stores.iter().any(|s| changed.contains(s.id.as_str()))
+                || d.access
+                    .iter()
+                    .any(|a| changed.contains(a.principal.as_str()))
+        })
+        .map(|d| d.name.clone())
+        .collect()
+}
+
+fn run_explain(args: &cli::ExplainArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let Some(domain) = args.domain.as_deref() else {
+        // `keyreach explain KR003`: the rule, as `keyreach rule KR003` explains it.
+        if let [one] = args.input.inputs.as_slice() {
+            if !one.exists() {
+                if let Some(rule) = one.to_str().and_then(rules::lookup) {
+                    report::rules::render_one(rule, out)?;
+                    return Ok(ExitStatus::Success);
+                }
+            }
+        }
+        anyhow::bail!(
+            "explain needs --domain DOMAIN (`keyreach analyze` lists the domains); `keyreach rule CODE` explains a rule"
+        );
+    };
+    let opts = load_options(&args.input)?;
+    let (estate, errors) = parse::load(&args.input.inputs, &opts);
+    report_input_errors(&errors);
+    let mut classes: Vec<analysis::access::Class> = Vec::new();
+    for c in [
+        cli::CapabilityArg::Read,
+        cli::CapabilityArg::Write,
+        cli::CapabilityArg::Admin,
+    ] {
+        if args.capability.is_empty() || args.capability.contains(&c) {
+            classes.push(match c {
+                cli::CapabilityArg::Read => analysis::access::Class::Read,
+                cli::CapabilityArg::Write => analysis::access::Class::Write,
+                cli::CapabilityArg::Admin => analysis::access::Class::Admin,
+            });
+        }
+    }
+    let mut explanation =
+        analysis::explain::explain(&estate, domain, args.principal.as_deref(), &classes)
+            .map_err(anyhow::Error::msg)?;
+    {
+        let mut locations: Vec<&mut model::Location> = Vec::new();
+        let mut stack: Vec<&mut analysis::access::explain::Node> =
+            explanation.principals.iter_mut().collect();
+        while let Some(n) = stack.pop() {
+            let analysis::access::explain::Node {
+                location, children, ..
+            } = n;
+            if let Some(l) = location.as_mut() {
+                locations.push(l);
+            }
+            stack.extend(children.iter_mut());
+        }
+        add_pointer_lines(&mut locations, &args.input.inputs);
+    }
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        match args.format {
+            cli::Format::Json => report::explain::render_json(&explanation, w),
+            cli::Format::Table => report::explain::render_text(&explanation, w),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "explain is printed as a tree (--format table) or as JSON (--format json)",
+            )),
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write(&mut w).with_context(|| format!("writing {}", path.display()))?;
+            w.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => write(out)?,
+    }
+    Ok(if errors.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::InputError
     })
 }
 

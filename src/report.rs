@@ -1,9 +1,13 @@
 //! Renderers: the report as a table, JSON, Markdown or SARIF. Renderers write to a
 //! `&mut dyn Write` and never print.
 
+pub mod dot;
+pub mod explain;
 pub mod inventory;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
+pub mod picture;
 pub mod rules;
 pub mod sarif;
 pub mod table;
@@ -22,5 +26,7 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> std::io::
         Format::Json => json::render(report, out),
         Format::Markdown => markdown::render(report, out),
         Format::Sarif => sarif::render(report, out),
+        Format::Dot => dot::render(&picture::build(report, &[], &[]), out),
+        Format::Mermaid => mermaid::render(&picture::build(report, &[], &[]), out),
     }
 }

@@ -202,3 +202,30 @@ fn print_sample() {
     report.findings.truncate(12);
     println!("{}", render_string(&report, GITHUB_COMMENT_LIMIT));
 }
+
+#[test]
+fn picture_stays_within_the_limit() {
+    let report = large();
+    let pic =
+        keyreach::report::mermaid::to_string(&keyreach::report::picture::build(&report, &[], &[]));
+    let md =
+        keyreach::report::markdown::render_string_with(&report, GITHUB_COMMENT_LIMIT, Some(&pic));
+    assert!(md.chars().count() < GITHUB_COMMENT_LIMIT);
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{} bytes", md.len());
+    // Too large to fit beside the findings: left out, and the note says so.
+    assert!(
+        md.contains("```mermaid") || md.contains("the picture of the domains"),
+        "{}",
+        &md[..400]
+    );
+    // A small estate's picture is included whole.
+    let small = Report {
+        domains: report.domains[..1].to_vec(),
+        ..Report::default()
+    };
+    let pic =
+        keyreach::report::mermaid::to_string(&keyreach::report::picture::build(&small, &[], &[]));
+    let md =
+        keyreach::report::markdown::render_string_with(&small, GITHUB_COMMENT_LIMIT, Some(&pic));
+    assert!(md.contains(&format!("```mermaid\n{pic}```")), "{md}");
+}

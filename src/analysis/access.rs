@@ -6,6 +6,8 @@
 //! principals × all keys unless a policy is open to `*`), and role chains are followed by one
 //! monotone worklist pass per key over the reverse assume-role edges — no per-pair path query.
 
+pub mod explain;
+
 use super::eval::{
     self, AccessPath, EvalContext, GrantCtx, KeyCtx, LabeledDoc, Layer, PrincipalCtx, RoleCtx,
 };
@@ -652,6 +654,53 @@ impl<'e> Engine<'e> {
             reps,
             group_callers,
         } = *shared;
+        let Kind::Key(key) = &self.estate.resources[k].kind else {
+            return None;
+        };
+        self.with_key_ctx(k, |kctx, region| {
+            let store_services: BTreeSet<&str> = services_of_key
+                .get(&k)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let paths = via_paths(kctx, region, &store_services);
+            let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
+                || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
+            let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
+            for &p in cands {
+                // A service path can only decide differently from a direct call when some
+                // policy on the way reads a path-dependent condition key.
+                let sensitive = key_path_sensitive || path_sensitive[p];
+                let via: &[ViaPath] = if sensitive { &paths } else { &[] };
+                let acc = evaluate(&ctxs[p], kctx, via, key.multi_region, ectx);
+                if acc.any() {
+                    direct.insert(p, acc);
+                }
+            }
+            for &g in self.fold.on_key.get(&k).into_iter().flatten() {
+                let Some(rep) = reps.get(g) else { continue };
+                let acc = evaluate(rep, kctx, &paths, key.multi_region, ectx);
+                if acc.any() {
+                    direct.insert(self.fold.base + g, acc);
+                }
+            }
+            let view = FoldView {
+                fold: &self.fold,
+                key: k,
+                group_callers,
+            };
+            propagate(direct, rev, &self.universe, &view)
+        })
+    }
+
+    /// Builds the evaluator's view of key resource `k` (policy, grants, aliases, Region, RCPs)
+    /// and hands it to `f` with the key's Region when known.
+    fn with_key_ctx<R>(
+        &self,
+        k: usize,
+        f: impl FnOnce(&KeyCtx<'_>, Option<&str>) -> R,
+    ) -> Option<R> {
         let r = &self.estate.resources[k];
         let Kind::Key(key) = &r.kind else {
             return None;
@@ -740,81 +789,7 @@ impl<'e> Engine<'e> {
             },
             grants,
         };
-        let region_s = region.as_deref().unwrap_or("us-east-1");
-        let store_services: BTreeSet<&str> = services_of_key
-            .get(&k)
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        let named = kctx
-            .policy
-            .map(|p| via_services_named(p.doc, region_s))
-            .unwrap_or_default();
-        let mut paths: Vec<ViaPath> = Vec::new();
-        for svc in &store_services {
-            // With the Region unknown, the request may come from whichever Region the key
-            // policy names for this service: use its own values rather than a guess.
-            let values: Vec<String> = if region.is_none() {
-                named
-                    .iter()
-                    .filter(|(s, _)| s == svc)
-                    .map(|(_, v)| v.clone())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let values = if values.is_empty() {
-                vec![format!("{svc}.{region_s}.amazonaws.com")]
-            } else {
-                values
-            };
-            for value in values {
-                paths.push(ViaPath {
-                    value,
-                    service: (*svc).to_owned(),
-                    in_input: true,
-                });
-            }
-        }
-        // Services the key policy names in kms:ViaService but that hold no store of this
-        // key in the input: data under the key may still live there, so access through
-        // them counts, capped at conditional.
-        for (svc, value) in named {
-            if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value) {
-                paths.push(ViaPath {
-                    value,
-                    service: svc,
-                    in_input: false,
-                });
-            }
-        }
-        let key_path_sensitive = kctx.policy.is_none_or(|p| mentions_path_keys(p.doc))
-            || kctx.rcps.docs.iter().any(|d| mentions_path_keys(d.doc));
-        let mut direct: BTreeMap<usize, Acc> = BTreeMap::new();
-        for &p in cands {
-            // A service path can only decide differently from a direct call when some
-            // policy on the way reads a path-dependent condition key.
-            let sensitive = key_path_sensitive || path_sensitive[p];
-            let via: &[ViaPath] = if sensitive { &paths } else { &[] };
-            let acc = evaluate(&ctxs[p], &kctx, via, key.multi_region, ectx);
-            if acc.any() {
-                direct.insert(p, acc);
-            }
-        }
-        for &g in self.fold.on_key.get(&k).into_iter().flatten() {
-            let Some(rep) = reps.get(g) else { continue };
-            let acc = evaluate(rep, &kctx, &paths, key.multi_region, ectx);
-            if acc.any() {
-                direct.insert(self.fold.base + g, acc);
-            }
-        }
-        let view = FoldView {
-            fold: &self.fold,
-            key: k,
-            group_callers,
-        };
-        Some(propagate(direct, rev, &self.universe, &view))
+        Some(f(&kctx, region.as_deref()))
     }
 }
 
@@ -980,6 +955,60 @@ impl ViaPath {
             via_service: Some(&self.value),
         }
     }
+}
+
+/// The `kms:ViaService` paths of a key: one per service holding a store under it in the
+/// input, and one per service its key policy names in `kms:ViaService` (capped at
+/// `conditional` when no store of that service is in the input).
+fn via_paths(
+    kctx: &KeyCtx<'_>,
+    region: Option<&str>,
+    store_services: &BTreeSet<&str>,
+) -> Vec<ViaPath> {
+    let region_s = region.unwrap_or("us-east-1");
+    let named = kctx
+        .policy
+        .map(|p| via_services_named(p.doc, region_s))
+        .unwrap_or_default();
+    let mut paths: Vec<ViaPath> = Vec::new();
+    for svc in store_services {
+        // With the Region unknown, the request may come from whichever Region the key
+        // policy names for this service: use its own values rather than a guess.
+        let values: Vec<String> = if region.is_none() {
+            named
+                .iter()
+                .filter(|(s, _)| s == svc)
+                .map(|(_, v)| v.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let values = if values.is_empty() {
+            vec![format!("{svc}.{region_s}.amazonaws.com")]
+        } else {
+            values
+        };
+        for value in values {
+            paths.push(ViaPath {
+                value,
+                service: (*svc).to_owned(),
+                in_input: true,
+            });
+        }
+    }
+    // Services the key policy names in kms:ViaService but that hold no store of this
+    // key in the input: data under the key may still live there, so access through
+    // them counts, capped at conditional.
+    for (svc, value) in named {
+        if !store_services.contains(svc.as_str()) && !paths.iter().any(|p| p.value == value) {
+            paths.push(ViaPath {
+                value,
+                service: svc,
+                in_input: false,
+            });
+        }
+    }
+    paths
 }
 
 /// Services named by `kms:ViaService` conditions of a key policy, with the value to use as

@@ -239,6 +239,7 @@ mod tests {
             read: Capability::Yes,
             write: Capability::No,
             admin: Capability::No,
+            folded: None,
             via: via.iter().map(|s| (*s).to_owned()).collect(),
             assumed_by: Vec::new(),
             actions: BTreeMap::new(),

@@ -57,6 +57,7 @@ mod prefilter;
 mod statement;
 #[cfg(test)]
 pub(crate) mod tests;
+pub mod trace;
 mod wildcard;
 
 pub use actions::{

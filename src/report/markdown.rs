@@ -17,6 +17,9 @@ use std::io::Write;
 /// GitHub's limit on a comment body, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 
+/// `--picture auto` includes the Mermaid picture when it is at most this long.
+pub const AUTO_PICTURE_BYTES: usize = 12_000;
+
 /// Room kept free under the limit for the note on what was left out and the closing lines.
 const RESERVE: usize = 2_048;
 
@@ -345,6 +348,13 @@ fn finding_block(
 /// The comment, at most `limit` bytes (and so characters).
 #[must_use]
 pub fn render_string(report: &Report, limit: usize) -> String {
+    render_string_with(report, limit, None)
+}
+
+/// [`render_string`] with a Mermaid picture of the domains, placed after the domain tables
+/// when it fits the budget left (it never pushes out findings or tables).
+#[must_use]
+pub fn render_string_with(report: &Report, limit: usize, picture: Option<&str>) -> String {
     let active: Vec<&Finding> = report
         .findings
         .iter()
@@ -447,6 +457,18 @@ pub fn render_string(report: &Report, limit: usize) -> String {
     }
     let low = finding_block(&active, Severity::Low, &mut budget, &mut omitted);
     let info = finding_block(&active, Severity::Info, &mut budget, &mut omitted);
+    // 5. The picture, when asked for and it fits.
+    let mut pic = String::new();
+    if let Some(p) = picture {
+        let block = format!(
+            "<details><summary>Picture of the domains</summary>\n\n```mermaid\n{p}```\n\n</details>\n\n"
+        );
+        if budget.take(&block) {
+            pic = block;
+        } else {
+            omitted.push("the picture of the domains".to_owned());
+        }
+    }
     let mut supp = String::new();
     if !suppressed.is_empty() {
         let rows: Vec<String> = suppressed.iter().map(|f| suppressed_row(f)).collect();
@@ -484,6 +506,7 @@ pub fn render_string(report: &Report, limit: usize) -> String {
     s.push_str(&low);
     s.push_str(&info);
     s.push_str(&domains);
+    s.push_str(&pic);
     s.push_str(&supp);
     // The note and closing fit in RESERVE by construction; guard the limit regardless.
     if s.len() > limit {

@@ -46,7 +46,7 @@ pub fn render_list(format: Format, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out)
         }
         Format::Markdown => out.write_all(crate::rules::docs_markdown().as_bytes()),
-        Format::Sarif => Err(std::io::Error::new(
+        Format::Sarif | Format::Dot | Format::Mermaid => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "`keyreach rules` writes table, json or markdown (SARIF output carries the rules of \
              an analysis)",

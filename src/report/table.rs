@@ -1,14 +1,13 @@
 //! The human-readable table, grouped by domain: keys and stores, then one row per principal
-//! with read / write / admin, a mark for conditional access, and the evidence. The table is
-//! wrapped to the terminal width (or `COLUMNS`, or 120 columns when not on a terminal, so
-//! output stays byte-identical in CI).
+//! with read / write / admin, a mark for conditional access, and the main evidence. The table
+//! is wrapped to the terminal width (or `COLUMNS`, or 120 columns when not on a terminal, so
+//! output stays byte-identical in CI), at word boundaries only: an id is never cut inside.
 
 use crate::analysis::result::{Capability, Report};
 use std::collections::BTreeMap;
 use std::io::Write;
 use tabled::builder::Builder;
-use tabled::settings::peaker::Priority;
-use tabled::settings::{Style, Width};
+use tabled::settings::Style;
 
 /// Terminal width used for wrapping.
 #[must_use]
@@ -35,18 +34,89 @@ fn mark(c: Capability) -> &'static str {
     }
 }
 
-/// Evidence lines shown per row; the JSON report keeps all of them.
-const VIA_LINES: usize = 4;
+/// The legend: every mark of the access tables.
+pub const LEGEND: [(&str, &str); 4] = [
+    ("yes", "allowed"),
+    (
+        "cond*",
+        "allowed only when something the input does not decide holds (a condition, a value unknown until apply, a policy outside the input)",
+    ),
+    ("-", "no: the input proves it is not allowed"),
+    (
+        "via",
+        "the main evidence; (+N more) when there is more (`--format json` and `keyreach explain` show all of it)",
+    ),
+];
 
+/// The `via` cell: the main evidence, and how many more steps the JSON report holds.
 fn via_cell(via: &[String]) -> String {
-    if via.len() <= VIA_LINES {
-        return via.join("\n");
+    match via {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
     }
-    let mut lines: Vec<String> = via[..VIA_LINES - 1].to_vec();
-    lines.push(format!(
-        "… {} more (--format json shows all)",
-        via.len() - (VIA_LINES - 1)
-    ));
+}
+
+/// Splits a word longer than `width` after `/`, `:` or `.` (path, ARN, address and DNS
+/// separators); a piece without such a separator is kept whole, however long, so no name (a
+/// CDK logical id, a Sid) is cut inside.
+fn split_long(word: &str, width: usize) -> Vec<String> {
+    if word.chars().count() <= width {
+        return vec![word.to_owned()];
+    }
+    let mut pieces: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in word.chars() {
+        cur.push(c);
+        if matches!(c, '/' | ':' | '.') {
+            pieces.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        pieces.push(cur);
+    }
+    // Join pieces back greedily up to the width.
+    let mut out: Vec<String> = Vec::new();
+    for p in pieces {
+        match out.last_mut() {
+            Some(last) if last.chars().count() + p.chars().count() <= width => last.push_str(&p),
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// Wraps text to `width` at spaces (and long ids after `/` or `:`), never inside a word.
+#[must_use]
+pub fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split(' ').filter(|w| !w.is_empty()) {
+            for piece in split_long(word, width) {
+                let need = if line.is_empty() {
+                    piece.chars().count()
+                } else {
+                    line.chars().count() + 1 + piece.chars().count()
+                };
+                // Pieces of one long word join without a space.
+                let glue = !line.is_empty() && !word.starts_with(piece.as_str());
+                if glue && line.chars().count() + piece.chars().count() <= width {
+                    line.push_str(&piece);
+                } else if !line.is_empty() && (need > width || glue) {
+                    lines.push(std::mem::take(&mut line));
+                    line.push_str(&piece);
+                } else {
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(&piece);
+                }
+            }
+        }
+        lines.push(line);
+    }
     lines.join("\n")
 }
 
@@ -72,12 +142,85 @@ fn principal_cell(a: &crate::analysis::result::AccessEntry) -> String {
     lines.join("\n")
 }
 
+/// Longest unbreakable piece of a text at a width (the least the column needs).
+fn longest_piece(text: &str, width: usize) -> usize {
+    text.split([' ', '\n'])
+        .flat_map(|w| split_long(w, width))
+        .map(|p| p.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Column widths for `rows` within `total` columns: fixed columns keep their widest cell;
+/// the flexible ones share the rest, each at least its longest unbreakable piece.
+fn layout(rows: &[Vec<String>], flexible: &[usize], total: usize) -> Vec<usize> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let natural: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .flat_map(|r| r[c].split('\n'))
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let overhead = 3 * cols + 1;
+    let fixed: usize = (0..cols)
+        .filter(|c| !flexible.contains(c))
+        .map(|c| natural[c])
+        .sum();
+    let mut avail = total.saturating_sub(overhead + fixed);
+    let mut widths = natural.clone();
+    // Flexible columns in order: each takes its share, the last the remainder.
+    let mut left: Vec<usize> = flexible.to_vec();
+    while let Some(c) = left.first().copied() {
+        left.remove(0);
+        let share = if left.is_empty() {
+            avail
+        } else {
+            avail * 2 / 5
+        };
+        let floor = rows
+            .iter()
+            .map(|r| longest_piece(&r[c], share.max(1)))
+            .max()
+            .unwrap_or(0);
+        let w = natural[c].min(share.max(floor)).max(1);
+        widths[c] = w;
+        avail = avail.saturating_sub(w);
+    }
+    widths
+}
+
+fn table(mut rows: Vec<Vec<String>>, flexible: &[usize], width: usize) -> String {
+    let widths = layout(&rows, flexible, width);
+    for r in &mut rows {
+        for &c in flexible {
+            r[c] = wrap(&r[c], widths[c]);
+        }
+    }
+    let mut b = Builder::default();
+    for r in rows {
+        b.push_record(r);
+    }
+    let mut t = b.build();
+    t.with(Style::sharp());
+    t.to_string()
+}
+
 /// Writes the table.
 ///
 /// # Errors
 /// Write errors.
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let width = terminal_width();
+    render_width(report, terminal_width(), out)
+}
+
+/// Writes the table for a terminal of `width` columns.
+///
+/// # Errors
+/// Write errors.
+pub fn render_width(report: &Report, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
     if report.domains.is_empty() {
         if report.unpartitioned.is_empty() {
             writeln!(
@@ -91,7 +234,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
     }
-    let mut any_conditional = false;
+    let mut any_rows = false;
     for d in &report.domains {
         writeln!(out, "DOMAIN {}", d.name)?;
         writeln!(out, "  keys:   {}", d.keys.join(", "))?;
@@ -106,11 +249,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "  nobody can read, write or administer this domain\n")?;
             continue;
         }
-        let mut b = Builder::default();
-        b.push_record(["principal", "kind", "read", "write", "admin", "via"]);
+        any_rows = true;
+        let mut rows: Vec<Vec<String>> =
+            vec![["principal", "kind", "read", "write", "admin", "via"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()];
         for a in &d.access {
-            any_conditional |= [a.read, a.write, a.admin].contains(&Capability::Conditional);
-            b.push_record([
+            rows.push(vec![
                 principal_cell(a),
                 match a.folded {
                     Some(_) => "undetermined".to_owned(),
@@ -122,21 +268,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 via_cell(&a.via),
             ]);
         }
-        let mut t = b.build();
-        t.with(Style::sharp());
-        t.with(
-            Width::wrap(width)
-                .keep_words(true)
-                .priority(Priority::max(true)),
-        );
-        writeln!(out, "{t}\n")?;
+        writeln!(out, "{}\n", table(rows, &[0, 5], width))?;
     }
     render_unpartitioned(report, out)?;
-    if any_conditional {
-        writeln!(
-            out,
-            "cond* = allowed only when a condition the input does not decide holds (a condition, a value unknown until apply, a policy outside the input)\n"
-        )?;
+    if any_rows {
+        for (mark, meaning) in LEGEND {
+            let text = wrap(meaning, width.saturating_sub(8).max(20));
+            for (i, line) in text.lines().enumerate() {
+                let head = if i == 0 { mark } else { "" };
+                writeln!(out, "  {head:<6}{line}")?;
+            }
+        }
+        writeln!(out)?;
     }
     // Findings on stores outside any domain are counted per rule and store type; the
     // JSON and SARIF reports keep each of them.
@@ -180,24 +323,24 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "No findings.")?;
     } else {
         writeln!(out, "FINDINGS ({})", findings.len())?;
-        let mut b = Builder::default();
-        b.push_record(["severity", "rule", "resource", "message"]);
+        let mut rows: Vec<Vec<String>> = vec![["severity", "rule", "resource", "message"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()];
         for f in findings {
             let sev = if f.suppressed.is_some() {
                 format!("{} (suppressed)", f.severity)
             } else {
                 f.severity.to_string()
             };
-            b.push_record([sev, f.rule.clone(), f.resource.clone(), f.message.clone()]);
+            rows.push(vec![
+                sev,
+                f.rule.clone(),
+                f.resource.clone(),
+                f.message.clone(),
+            ]);
         }
-        let mut t = b.build();
-        t.with(Style::sharp());
-        t.with(
-            Width::wrap(width)
-                .keep_words(true)
-                .priority(Priority::max(true)),
-        );
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", table(rows, &[2, 3], width))?;
     }
     Ok(())
 }
@@ -261,6 +404,24 @@ mod tests {
     }
 
     #[test]
+    fn wraps_at_word_boundaries_only() {
+        assert_eq!(wrap("a bb ccc", 4), "a bb\nccc");
+        // A long id breaks only after a separator; a piece without one stays whole.
+        assert_eq!(
+            wrap("PaymentsStackPaymentsBucket83E4A2D1 x", 10),
+            "PaymentsStackPaymentsBucket83E4A2D1\nx"
+        );
+        assert_eq!(
+            wrap("arn:aws:iam::111122223333:role/app", 16),
+            "arn:aws:iam::\n111122223333:\nrole/app"
+        );
+        assert_eq!(
+            wrap("key policy statement X", 100),
+            "key policy statement X"
+        );
+    }
+
+    #[test]
     fn groups_by_domain_with_marks_legend_and_capped_evidence() {
         let report = Report {
             domains: vec![Domain {
@@ -279,7 +440,7 @@ mod tests {
             ..Report::default()
         };
         let mut out = Vec::new();
-        render(&report, &mut out).expect("render");
+        render_width(&report, 120, &mut out).expect("render");
         let text = String::from_utf8(out).expect("utf8");
         assert!(text.starts_with("DOMAIN payments\n"), "{text}");
         assert!(
@@ -287,12 +448,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cond*"), "{text}");
-        assert!(text.contains("cond* = allowed only when"), "{text}");
+        assert!(text.contains("  cond* allowed only when"), "{text}");
+        assert!(text.contains("  -     no: the input proves"), "{text}");
         assert!(
-            text.contains("step 2") && !text.contains("step 3"),
+            text.contains("step 0 (+8 more)") && !text.contains("step 1"),
             "{text}"
         );
-        assert!(text.contains("6 more (--format json shows all)"), "{text}");
         assert!(text.contains("No findings."), "{text}");
     }
 

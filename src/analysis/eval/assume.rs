@@ -24,7 +24,7 @@ const TRUST: Scope = Scope {
 const NO_PATH: AccessPath<'static> = AccessPath { via_service: None };
 
 /// The STS action a caller uses to assume a role.
-fn assume_action(caller: &PrincipalCtx<'_>) -> &'static str {
+pub(super) fn assume_action(caller: &PrincipalCtx<'_>) -> &'static str {
     match caller.kind {
         PrincipalKind::Federated => {
             if caller.arn.is_some_and(|a| a.contains(":saml-provider/")) {
