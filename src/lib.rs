@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod model;
@@ -23,7 +24,7 @@ pub mod suppress;
 pub mod synth;
 
 use anyhow::Context as _;
-use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
+use cli::{AnalyzeArgs, Cli, Command, DiffArgs, FailOn, InputArgs};
 use error::InputError;
 use finding::Severity;
 use parse::LoadOptions;
@@ -106,6 +107,7 @@ fn report_input_errors(errors: &[InputError]) {
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Analyze(args) => run_analyze(&args, out),
+        Command::Diff(args) => run_diff(&args, out),
         Command::Inventory(args) => {
             let opts = load_options(&args.input)?;
             let (estate, errors) = parse::load(&args.input.inputs, &opts);
@@ -219,7 +221,18 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
             None => eprintln!("note: {}: {}", n.location.file, n.message),
         }
     }
-    let mut report = analysis::analyze(&estate);
+    // A plan that changes existing resources: the access before the change too.
+    let before = diff::before_estate(&estate);
+    let (mut report, mut changes) = match &before {
+        Some(b) => {
+            let (r, c) = diff::diff_estates(b, &estate);
+            (r, Some(c))
+        }
+        None => (analysis::analyze(&estate), None),
+    };
+    if let Some(c) = &mut changes {
+        c.add_json_lines(&args.input.inputs);
+    }
     report.findings = rules::check(&estate, &report, &config, today);
     add_json_lines(&mut report.findings, &args.input.inputs);
     if let Some(p) = &args.write_baseline {
@@ -248,18 +261,117 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            report::render(&report, args.format, &mut w)
+            diff::render::render_analyze(&report, changes.as_ref(), args.format, &mut w)
                 .with_context(|| format!("writing {}", path.display()))?;
             w.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        None => report::render(&report, args.format, out)?,
+        None => diff::render::render_analyze(&report, changes.as_ref(), args.format, out)?,
     }
-    let failing = fails(&report, args.fail_on);
+    let mut failing = fails(&report, args.fail_on);
+    if let Some(c) = &changes {
+        failing |= gate_new_access(
+            c,
+            &config,
+            args.fail_on_new_access,
+            estate.context.account_id.as_deref(),
+        );
+    }
+    std::mem::forget(before);
     // The process exits next: the estate and report (millions of small allocations for a large
     // input) are left to the exit rather than freed piece by piece.
     std::mem::forget(estate);
     std::mem::forget(report);
+    if !errors.is_empty() {
+        return Ok(ExitStatus::InputError);
+    }
+    Ok(if failing {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Reports on stderr the access gained that `--fail-on-new-access` (or a domain's
+/// `fail_on_new_access`) does not accept; true when there is any.
+fn gate_new_access(
+    changes: &diff::Changes,
+    config: &config::Config,
+    threshold: cli::NewAccess,
+    account: Option<&str>,
+) -> bool {
+    let v = diff::gate::violations(changes, config, threshold, account);
+    for c in &v {
+        eprintln!(
+            "error: new access not expected by the configuration: {} gains {} on domain {} ({} -> {})",
+            c.principal,
+            c.capability,
+            c.domain,
+            c.before.as_str(),
+            c.after.as_str()
+        );
+    }
+    !v.is_empty()
+}
+
+fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let config = load_config(args.config.as_deref())?;
+    let opts = load_options(&args.input)?;
+    let two_sides = !args.base.is_empty() || !args.head.is_empty();
+    if two_sides && !args.input.inputs.is_empty() {
+        anyhow::bail!(
+            "give either a plan (`keyreach diff PLAN`) or two input sets (`--base PATH... --head PATH...`), not both"
+        );
+    }
+    if !two_sides && args.input.inputs.is_empty() {
+        anyhow::bail!(
+            "nothing to compare: give a Terraform plan (`keyreach diff PLAN`) or two input sets (`--base PATH... --head PATH...`)"
+        );
+    }
+    let (before, after, errors, inputs) = if two_sides {
+        let (b, mut errors) = parse::load(&args.base, &opts);
+        let (a, e2) = parse::load(&args.head, &opts);
+        errors.extend(e2);
+        let inputs: Vec<std::path::PathBuf> = args.base.iter().chain(&args.head).cloned().collect();
+        (b, a, errors, inputs)
+    } else {
+        let (a, errors) = parse::load(&args.input.inputs, &opts);
+        let planned = a
+            .resources
+            .iter()
+            .chain(&a.prior)
+            .any(|r| r.change != model::Change::Declared);
+        if !planned && errors.is_empty() {
+            anyhow::bail!(
+                "the inputs carry no before state (only a Terraform plan does); compare two input sets with `--base PATH... --head PATH...`"
+            );
+        }
+        (diff::prior_estate(&a), a, errors, args.input.inputs.clone())
+    };
+    report_input_errors(&errors);
+    let (_report, mut changes) = diff::diff_estates(&before, &after);
+    changes.add_json_lines(&inputs);
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            diff::render::render_diff(&changes, &after.notes, args.format, &mut w)
+                .with_context(|| format!("writing {}", path.display()))?;
+            w.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => diff::render::render_diff(&changes, &after.notes, args.format, out)?,
+    }
+    let failing = gate_new_access(
+        &changes,
+        &config,
+        args.fail_on_new_access,
+        after.context.account_id.as_deref(),
+    );
+    std::mem::forget(before);
+    std::mem::forget(after);
+    std::mem::forget(_report);
     if !errors.is_empty() {
         return Ok(ExitStatus::InputError);
     }

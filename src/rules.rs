@@ -10,6 +10,7 @@
 //! Codes are `KR` + three digits and are never reused: a retired rule keeps its number.
 
 mod access;
+mod access_change;
 mod ctx;
 mod expected;
 mod grant;
@@ -159,6 +160,7 @@ pub static RULES: &[&RuleDef] = &[
     &expected::STALE_EXPECTED,
     &suppression::EXPIRED,
     &suppression::UNUSED,
+    &access_change::ACCESS_GAINED,
 ];
 
 /// The rule with this code (case-insensitive).
