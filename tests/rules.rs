@@ -2,7 +2,8 @@
 //! (`plan.json`, written by `testdata/rules/generate.py` in `terraform show -json` shape), an
 //! optional `keyreach.yaml` and `args` (extra command-line options). The `fail` fixture must
 //! produce the finding in its `expected.json` (rule, resource, subject, located in the input);
-//! the `pass` fixture must produce no finding of that rule.
+//! the `pass` fixture must produce no finding of that rule. KR030 (access gained) fixtures are
+//! plans that change existing resources (copied from `testdata/diff/`).
 
 use keyreach::cli::{Cli, Command};
 use keyreach::config::date::Date;
@@ -49,9 +50,18 @@ fn run_fixture(dir: &Path) -> Outcome {
     );
     let report = keyreach::analysis::analyze(&estate);
     let today = Date::parse("2025-06-15").expect("date");
+    let mut findings = keyreach::rules::check(&estate, &report, &config, today);
+    // Access gained (KR030) comes from comparing the plan's before and after estates.
+    if let Some(before) = keyreach::diff::before_estate(&estate) {
+        findings.extend(
+            keyreach::diff::diff_estates(&before, &estate)
+                .1
+                .gained_findings(),
+        );
+    }
     Outcome {
         resources: estate.resources.len(),
-        findings: keyreach::rules::check(&estate, &report, &config, today),
+        findings,
     }
 }
 

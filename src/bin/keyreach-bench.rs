@@ -3,6 +3,10 @@
 //!
 //! Build in release mode for meaningful figures:
 //! `cargo run --release --bin keyreach-bench -- ingest --resources 10000`.
+//!
+//! `ingest --changes --write plan.json` writes a plan that also changes existing resources;
+//! `analyze --plan plan.json` and `diff --plan plan.json` then time `keyreach analyze` and
+//! `keyreach diff` of it.
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +31,9 @@ enum Command {
     /// of a plan file written by `ingest --write`. Run it in its own process so the peak
     /// memory figure is the analysis alone.
     Analyze(AnalyzeArgs),
+    /// Time `keyreach diff` of a plan (read, parse, the estate before the change, both
+    /// analyses, comparison, render JSON) written by `ingest --changes --write`.
+    Diff(AnalyzeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,12 +60,17 @@ struct IngestArgs {
     /// Parse this many times and report each run.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Generate a plan that also changes existing resources (key policies gaining a
+    /// statement), for `diff`.
+    #[arg(long)]
+    changes: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let result = match Cli::parse().command {
         Command::Ingest(args) => ingest(&args),
         Command::Analyze(args) => analyze(&args),
+        Command::Diff(args) => diff(&args),
     };
     match result {
         Err(e)
@@ -80,7 +92,11 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
         None => {
             let domains = keyreach::synth::domains_for(args.resources);
             let started = Instant::now();
-            let text = keyreach::synth::plan(domains);
+            let text = if args.changes {
+                keyreach::synth::plan_with_changes(domains)
+            } else {
+                keyreach::synth::plan(domains)
+            };
             eprintln!(
                 "generated {domains} domains, {} bytes in {:.3} s",
                 text.len(),
@@ -140,7 +156,16 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
         anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
         let parsed = started.elapsed();
-        let mut report = keyreach::analysis::analyze(&estate);
+        // As the command line does: a plan that changes existing resources is analysed before
+        // the change too.
+        let before = keyreach::diff::before_estate(&estate);
+        let (mut report, changes) = match &before {
+            Some(b) => {
+                let (r, c) = keyreach::diff::diff_estates(b, &estate);
+                (r, Some(c))
+            }
+            None => (keyreach::analysis::analyze(&estate), None),
+        };
         let today =
             keyreach::config::date::Date::parse("2026-01-01").map_err(anyhow::Error::msg)?;
         report.findings = keyreach::rules::check(
@@ -150,17 +175,68 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
             today,
         );
         let mut sink = std::io::sink();
-        keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
+        keyreach::diff::render::render_analyze(
+            &report,
+            changes.as_ref(),
+            keyreach::cli::Format::Json,
+            &mut sink,
+        )?;
         let total = started.elapsed();
         let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
         writeln!(
             out,
-            "run {}: {} resources, {} domains, {} access entries, {} findings; read+parse {:.3} s, total {:.3} s",
+            "run {}: {} resources, {} domains, {} access entries, {} findings, {} access changes; read+parse {:.3} s, total {:.3} s",
             run + 1,
             estate.resources.len(),
             report.domains.len(),
             entries,
             report.findings.len(),
+            changes.as_ref().map_or(0, |c| c.access_changes.len()),
+            parsed.as_secs_f64(),
+            total.as_secs_f64()
+        )?;
+    }
+    match keyreach::bench::peak_rss_kib() {
+        Some(kib) => writeln!(out, "peak RSS: {:.1} MiB", kib as f64 / 1024.0)?,
+        None => writeln!(out, "peak RSS: not available on this platform")?,
+    }
+    Ok(())
+}
+
+fn diff(args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let opts = LoadOptions {
+        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        ..LoadOptions::default()
+    };
+    for run in 0..args.repeat.max(1) {
+        let started = Instant::now();
+        let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
+        anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
+        let parsed = started.elapsed();
+        let before = keyreach::diff::prior_estate(&estate);
+        let (report, changes) = keyreach::diff::diff_estates(&before, &estate);
+        let mut sink = std::io::sink();
+        keyreach::diff::render::render_diff(
+            &changes,
+            &estate.notes,
+            keyreach::cli::Format::Json,
+            &mut sink,
+        )?;
+        let total = started.elapsed();
+        writeln!(
+            out,
+            "run {}: {} resources ({} before), {} domains, {} access changes, {} domain changes, {} store moves; read+parse {:.3} s, total {:.3} s",
+            run + 1,
+            estate.resources.len(),
+            before.resources.len(),
+            report.domains.len(),
+            changes.access_changes.len(),
+            changes.domain_changes.len(),
+            changes.store_moves.len(),
             parsed.as_secs_f64(),
             total.as_secs_f64()
         )?;

@@ -375,3 +375,91 @@ pub fn markdown_section(changes: &Changes, room: usize, heading: bool) -> String
     s.push_str(&body);
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{AccessChange, ResourceChange};
+
+    fn many(n: usize) -> Changes {
+        let cause = Cause {
+            resource: "aws_kms_key.payments".into(),
+            type_name: "aws_kms_key".into(),
+            change: ResourceChange::Update,
+            location: Location {
+                file: "plan.json".into(),
+                line: Some(12),
+                column: None,
+                pointer: Some("/resource_changes/3".into()),
+            },
+            statements: vec!["statement Analytics added".into()],
+        };
+        Changes {
+            access_changes: (0..n)
+                .map(|i| AccessChange {
+                    domain: format!("domain{:03}", i % 150),
+                    principal: format!("aws_iam_role.reader_with_a_long_name_{i:06}"),
+                    arn: None,
+                    capability: "read",
+                    before: Capability::No,
+                    after: if i % 2 == 0 {
+                        Capability::Yes
+                    } else {
+                        Capability::Conditional
+                    },
+                    causes: vec![cause.clone(); 4],
+                })
+                .collect(),
+            ..Changes::default()
+        }
+    }
+
+    #[test]
+    fn markdown_fits_the_comment_limit_and_counts_what_it_leaves_out() {
+        let changes = many(20_000);
+        let mut out = Vec::new();
+        render_diff(&changes, &[], Format::Markdown, &mut out).expect("render");
+        let s = String::from_utf8(out).expect("utf-8");
+        assert!(s.len() <= GITHUB_COMMENT_LIMIT, "{}", s.len());
+        assert!(
+            s.contains("change(s) are left out"),
+            "a note says what is missing"
+        );
+        assert!(s.contains("20000 access gained"));
+        // The note lists at most 20 domains by name.
+        assert!(s.contains("130 more domains"));
+
+        let small = many(3);
+        let mut out = Vec::new();
+        render_diff(&small, &[], Format::Markdown, &mut out).expect("render");
+        let s = String::from_utf8(out).expect("utf-8");
+        assert!(!s.contains("left out"));
+        assert_eq!(s.matches("| ➕ |").count(), 3);
+        assert!(s.contains("and 1 more"), "four causes, three shown");
+    }
+
+    #[test]
+    fn analyze_markdown_puts_access_changes_before_findings_within_the_limit() {
+        let report = Report::default();
+        let changes = many(20_000);
+        let mut out = Vec::new();
+        render_analyze(&report, Some(&changes), Format::Markdown, &mut out).expect("render");
+        let s = String::from_utf8(out).expect("utf-8");
+        assert!(s.len() <= GITHUB_COMMENT_LIMIT);
+        assert!(
+            s.starts_with("## keyreach\n\n### Access changes\n"),
+            "{}",
+            &s[..80]
+        );
+    }
+
+    #[test]
+    fn no_changes() {
+        let mut out = Vec::new();
+        render_diff(&Changes::default(), &[], Format::Table, &mut out).expect("render");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "Access changes\n  No access changes.\n"
+        );
+    }
+}
