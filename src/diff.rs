@@ -415,9 +415,16 @@ fn inert(r: &Resource) -> bool {
     matches!(r.kind, Kind::Other | Kind::CallerIdentity(_))
 }
 
-/// The resources that differ between the two sides, by id.
-fn changed_resources(before: &Estate, after: &Estate) -> BTreeMap<String, Cause> {
+/// The resources that differ between the two sides, by id, and the ids of those among them
+/// that decide access by themselves (everything but stores and policy documents, which act
+/// through other resources).
+fn changed_resources(
+    before: &Estate,
+    after: &Estate,
+) -> (BTreeMap<String, Cause>, BTreeSet<String>) {
     let mut out = BTreeMap::new();
+    let mut deciding = BTreeSet::new();
+    let decides = |r: &Resource| !matches!(r.kind, Kind::DataStore(_) | Kind::PolicyDocument(_));
     let b: HashMap<&str, &Resource> = before
         .resources
         .iter()
@@ -448,6 +455,9 @@ fn changed_resources(before: &Estate, after: &Estate) -> BTreeMap<String, Cause>
                 }
             }
         };
+        if decides(r) {
+            deciding.insert(r.id.clone());
+        }
         out.insert(
             r.id.clone(),
             Cause {
@@ -463,6 +473,9 @@ fn changed_resources(before: &Estate, after: &Estate) -> BTreeMap<String, Cause>
         if inert(r) || a.contains_key(r.id.as_str()) {
             continue;
         }
+        if decides(r) {
+            deciding.insert(r.id.clone());
+        }
         out.insert(
             r.id.clone(),
             Cause {
@@ -474,7 +487,7 @@ fn changed_resources(before: &Estate, after: &Estate) -> BTreeMap<String, Cause>
             },
         );
     }
-    out
+    (out, deciding)
 }
 
 /// Words of evidence strings that may be resource ids.
@@ -501,7 +514,6 @@ impl<'a> SideIndex<'a> {
             match &r.kind {
                 Kind::PolicyAttachment(_)
                 | Kind::GroupMembership(_)
-                | Kind::InlinePolicy(_)
                 | Kind::InstanceProfile(_)
                 | Kind::StoreEncryption(_) => {
                     let v = serde_json::to_value(&r.kind).unwrap_or_default();
@@ -526,17 +538,20 @@ impl<'a> SideIndex<'a> {
         &self.side.estate.resources[i].id
     }
 
-    /// The names a principal or store resource goes by: id, ARN and last ARN segment.
+    /// The names a principal or store resource goes by: id, known ARN and name.
     fn names(&self, i: usize) -> Vec<String> {
         let r = &self.side.estate.resources[i];
         let mut out = vec![r.id.clone()];
-        let v = serde_json::to_value(&r.kind).unwrap_or_default();
-        for field in ["arn", "name", "bucket"] {
-            let known = v
-                .get(field)
-                .filter(|x| x.get("state").and_then(|s| s.as_str()) == Some("known"));
-            if let Some(s) = known.and_then(|x| x.get("value")).and_then(|x| x.as_str()) {
-                out.push(s.to_owned());
+        let (name, arn) = match &r.kind {
+            Kind::Role(x) => (x.name.as_ref(), x.arn.as_ref()),
+            Kind::User(x) => (x.name.as_ref(), x.arn.as_ref()),
+            Kind::Group(x) => (x.name.as_ref(), x.arn.as_ref()),
+            Kind::DataStore(x) => (x.name.as_ref(), x.arn.as_ref()),
+            _ => (None, None),
+        };
+        for v in [name, arn].into_iter().flatten() {
+            if let crate::model::Val::Known(s) = v {
+                out.push(s.clone());
             }
         }
         out
@@ -701,19 +716,10 @@ fn cap_of(e: &AccessEntry, cap: &str) -> Capability {
 /// Compares two sides.
 #[must_use]
 pub fn compare(before: &Side<'_>, after: &Side<'_>) -> Changes {
-    let changed = changed_resources(before.estate, after.estate);
-    let fallback: Vec<Cause> = changed
-        .values()
-        .filter(|c| {
-            let r = after
-                .estate
-                .resources
-                .iter()
-                .chain(&before.estate.resources)
-                .find(|r| r.id == c.resource);
-            r.is_some_and(|r| !matches!(r.kind, Kind::DataStore(_) | Kind::PolicyDocument(_)))
-        })
-        .cloned()
+    let (changed, deciding) = changed_resources(before.estate, after.estate);
+    let fallback: Vec<Cause> = deciding
+        .iter()
+        .filter_map(|id| changed.get(id).cloned())
         .collect();
     let bi = SideIndex::new(before);
     let ai = SideIndex::new(after);
@@ -732,17 +738,20 @@ pub fn compare(before: &Side<'_>, after: &Side<'_>) -> Changes {
         .map(|d| (d.name.as_str(), d))
         .collect();
     let names: BTreeSet<&str> = b_domains.keys().chain(a_domains.keys()).copied().collect();
-    let mut domain_deps: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    for name in &names {
-        let mut deps = BTreeSet::new();
-        bi.domain_deps(name, &mut deps);
-        ai.domain_deps(name, &mut deps);
-        domain_deps.insert(name, deps);
-    }
     for name in &names {
         let (b, a) = (b_domains.get(name), a_domains.get(name));
-        let empty = BTreeSet::new();
-        let ddeps = domain_deps.get(name).unwrap_or(&empty);
+        // What the domain depends on, computed when the domain has a change.
+        let mut ddeps_cell: Option<BTreeSet<String>> = None;
+        let mut domain_deps = || -> BTreeSet<String> {
+            ddeps_cell
+                .get_or_insert_with(|| {
+                    let mut deps = BTreeSet::new();
+                    bi.domain_deps(name, &mut deps);
+                    ai.domain_deps(name, &mut deps);
+                    deps
+                })
+                .clone()
+        };
         match (b, a) {
             (None, Some(d)) | (Some(d), None) => {
                 changes.domain_changes.push(DomainChange {
@@ -750,7 +759,7 @@ pub fn compare(before: &Side<'_>, after: &Side<'_>) -> Changes {
                     change: if b.is_none() { "created" } else { "destroyed" },
                     keys: d.keys.clone(),
                     stores: d.stores.iter().map(|s| s.id.clone()).collect(),
-                    causes: pick(&changed, ddeps, &fallback),
+                    causes: pick(&changed, &domain_deps(), &fallback),
                 });
             }
             _ => {}
@@ -779,7 +788,7 @@ pub fn compare(before: &Side<'_>, after: &Side<'_>) -> Changes {
             if differs.is_empty() {
                 continue;
             }
-            let mut deps = ddeps.clone();
+            let mut deps = domain_deps();
             if let Some(e) = eb {
                 bi.entry_deps(e, &mut deps);
             }

@@ -44,6 +44,10 @@ struct AnalyzeArgs {
     /// Analyse this many times and report each run.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// `analyze` only: analyse the estate after the change alone, as `analyze` of a plan that
+    /// changes nothing does (the baseline `diff` is compared with).
+    #[arg(long)]
+    after_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -158,7 +162,11 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         let parsed = started.elapsed();
         // As the command line does: a plan that changes existing resources is analysed before
         // the change too.
-        let before = keyreach::diff::before_estate(&estate);
+        let before = if args.after_only {
+            None
+        } else {
+            keyreach::diff::before_estate(&estate)
+        };
         let (mut report, changes) = match &before {
             Some(b) => {
                 let (r, c) = keyreach::diff::diff_estates(b, &estate);
@@ -218,7 +226,28 @@ fn diff(args: &AnalyzeArgs) -> anyhow::Result<()> {
         anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
         let parsed = started.elapsed();
         let before = keyreach::diff::prior_estate(&estate);
-        let (report, changes) = keyreach::diff::diff_estates(&before, &estate);
+        let built = started.elapsed();
+        let (b, a) = std::thread::scope(|s| {
+            let b = s.spawn(|| keyreach::analysis::analyze_full(&before));
+            let a = keyreach::analysis::analyze_full(&estate);
+            (b.join(), a)
+        });
+        let b = b.map_err(|_| anyhow::anyhow!("analysis panicked"))?;
+        let analysed = started.elapsed();
+        let changes = keyreach::diff::compare(
+            &keyreach::diff::Side {
+                estate: &before,
+                links: &b.links,
+                report: &b.report,
+            },
+            &keyreach::diff::Side {
+                estate: &estate,
+                links: &a.links,
+                report: &a.report,
+            },
+        );
+        let compared = started.elapsed();
+        let report = &a.report;
         let mut sink = std::io::sink();
         keyreach::diff::render::render_diff(
             &changes,
@@ -229,7 +258,7 @@ fn diff(args: &AnalyzeArgs) -> anyhow::Result<()> {
         let total = started.elapsed();
         writeln!(
             out,
-            "run {}: {} resources ({} before), {} domains, {} access changes, {} domain changes, {} store moves; read+parse {:.3} s, total {:.3} s",
+            "run {}: {} resources ({} before), {} domains, {} access changes, {} domain changes, {} store moves; read+parse {:.3} s, before estate {:.3} s, both analyses {:.3} s, compare {:.3} s, total {:.3} s",
             run + 1,
             estate.resources.len(),
             before.resources.len(),
@@ -238,6 +267,9 @@ fn diff(args: &AnalyzeArgs) -> anyhow::Result<()> {
             changes.domain_changes.len(),
             changes.store_moves.len(),
             parsed.as_secs_f64(),
+            (built - parsed).as_secs_f64(),
+            (analysed - built).as_secs_f64(),
+            (compared - analysed).as_secs_f64(),
             total.as_secs_f64()
         )?;
     }
