@@ -503,3 +503,40 @@ fn analyze_of_a_changing_plan_carries_the_changes() {
     .json();
     assert!(v.get("access_changes").is_none());
 }
+
+#[test]
+fn cloudformation_templates_in_base_head_form() {
+    let r = keyreach(&[
+        "diff",
+        "--base",
+        "testdata/diff-cfn/base/template.yaml",
+        "--head",
+        "testdata/diff-cfn/head/template.yaml",
+        "--format",
+        "json",
+        "--fail-on-new-access",
+        "read",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(tuples(&v), ["payments AnalyticsRole read no->yes"]);
+    let cause = &v["access_changes"][0]["causes"][0];
+    assert_eq!(cause["resource"], "PaymentsKey");
+    assert_eq!(
+        cause["location"]["file"],
+        "testdata/diff-cfn/head/template.yaml"
+    );
+    assert_eq!(cause["location"]["line"], 3);
+    assert_eq!(cause["statements"][0], "statement Analytics added");
+    // The other way round the access is lost, caused by the same resource.
+    let r = keyreach(&[
+        "diff",
+        "--base",
+        "testdata/diff-cfn/head/template.yaml",
+        "--head",
+        "testdata/diff-cfn/base/template.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(tuples(&r.json()), ["payments AnalyticsRole read yes->no"]);
+}
