@@ -22,6 +22,10 @@ pub enum Command {
     /// Show what keyreach understood from the inputs: keys, aliases, grants, principals,
     /// policies, trust, stores and the links between them.
     Inventory(InventoryArgs),
+    /// What a change does to who can read, write and administer each domain: the access
+    /// changes between the estate before and after a Terraform plan (`keyreach diff PLAN`), or
+    /// between two sets of inputs (`keyreach diff --base OLD... --head NEW...`).
+    Diff(DiffArgs),
     /// List the rules keyreach checks.
     Rules(RulesArgs),
     /// Explain one rule: what it detects, why it is risky, how to fix it.
@@ -121,6 +125,12 @@ pub struct AnalyzeArgs {
     /// picture is small enough for the comment).
     #[arg(long, value_enum, default_value_t = Picture::Auto, value_name = "WHEN")]
     pub picture: Picture,
+
+    /// When the plan changes existing resources: exit 1 when the change adds access of this
+    /// capability or above (read < write < admin; `no` -> `conditional` counts) for a
+    /// principal the configuration does not expect in that domain.
+    #[arg(long, value_enum, default_value_t = NewAccess::Never, value_name = "CAPABILITY")]
+    pub fail_on_new_access: NewAccess,
 }
 
 /// When the Markdown report includes a picture.
@@ -173,6 +183,56 @@ pub enum CapabilityArg {
     Write,
     /// Key administration (`kms:PutKeyPolicy`, `kms:CreateGrant`, deletion, ...).
     Admin,
+}
+
+/// `diff`.
+#[derive(Debug, Args)]
+#[command(mut_arg("inputs", |a| a.required(false)))]
+pub struct DiffArgs {
+    /// Inputs and input options. Positional inputs: a Terraform plan (or several) whose before
+    /// and after estates are compared.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The inputs before the change (analysed as one estate); with --head.
+    #[arg(long, num_args = 1.., value_name = "PATH", requires = "head")]
+    pub base: Vec<PathBuf>,
+
+    /// The inputs after the change (analysed as one estate); with --base.
+    #[arg(long, num_args = 1.., value_name = "PATH", requires = "base")]
+    pub head: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Exit 1 when the change adds access of this capability or above (read < write < admin;
+    /// `no` -> `conditional` counts) for a principal the configuration does not expect in that
+    /// domain. A domain's `fail_on_new_access` in keyreach.yaml overrides it.
+    #[arg(long, value_enum, default_value_t = NewAccess::Never, value_name = "CAPABILITY")]
+    pub fail_on_new_access: NewAccess,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Configuration file with expected access (default: keyreach.yaml in the current
+    /// directory or its parents).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--fail-on-new-access` thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum NewAccess {
+    /// Any new access fails: read, write or admin.
+    Read,
+    /// New write or admin access fails.
+    Write,
+    /// Only new admin access fails.
+    Admin,
+    /// Never fail on new access.
+    Never,
 }
 
 /// `inventory`.

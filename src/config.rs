@@ -91,6 +91,8 @@ pub struct ExpectedAccess {
     pub admin: Vec<Expected>,
     /// Whether access delegated to the whole (deploying) account through IAM is accepted.
     pub account_wide: bool,
+    /// `fail_on_new_access` for this domain, overriding `--fail-on-new-access`.
+    pub fail_on_new_access: Option<crate::cli::NewAccess>,
 }
 
 /// Which capability a list governs.
@@ -192,6 +194,8 @@ struct RawDomain {
     admin: Vec<String>,
     #[serde(default)]
     account_wide: bool,
+    #[serde(default)]
+    fail_on_new_access: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +296,20 @@ pub fn parse(display: &str, text: &str) -> Result<Config, ConfigError> {
             }
             lists.push(list);
         }
+        let fail_on_new_access = match d.fail_on_new_access.as_deref() {
+            None => None,
+            Some(v) => Some(
+                <crate::cli::NewAccess as clap::ValueEnum>::from_str(v.trim(), true).map_err(|_| {
+                    error(
+                        find_key_line(&lines, from, "fail_on_new_access").or(header),
+                        None,
+                        format!(
+                            "domains.{name}.fail_on_new_access: `{v}` is not one of read, write, admin, never"
+                        ),
+                    )
+                })?,
+            ),
+        };
         let mut lists = lists.into_iter();
         domains.insert(
             name,
@@ -301,6 +319,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, ConfigError> {
                 write: lists.next().unwrap_or_default(),
                 admin: lists.next().unwrap_or_default(),
                 account_wide: d.account_wide,
+                fail_on_new_access,
             },
         );
     }

@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod model;
@@ -23,7 +24,7 @@ pub mod suppress;
 pub mod synth;
 
 use anyhow::Context as _;
-use cli::{AnalyzeArgs, Cli, Command, FailOn, InputArgs};
+use cli::{AnalyzeArgs, Cli, Command, DiffArgs, FailOn, InputArgs};
 use error::InputError;
 use finding::Severity;
 use parse::LoadOptions;
@@ -107,6 +108,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Analyze(args) => run_analyze(&args, out),
         Command::Explain(args) => run_explain(&args, out),
+        Command::Diff(args) => run_diff(&args, out),
         Command::Inventory(args) => {
             let opts = load_options(&args.input)?;
             let (estate, errors) = parse::load(&args.input.inputs, &opts);
@@ -225,13 +227,24 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     let opts = load_options(&args.input)?;
     let (estate, errors) = parse::load(&args.input.inputs, &opts);
     report_input_errors(&errors);
-    let mut report = analysis::analyze(&estate);
+    // A plan that changes existing resources: the access before the change too.
+    let before = diff::before_estate(&estate);
+    let (mut report, mut changes) = match &before {
+        Some(b) => {
+            let (r, c) = diff::diff_estates(b, &estate);
+            (r, Some(c))
+        }
+        None => (analysis::analyze(&estate), None),
+    };
     // The report's notes: one per cause, including those the analysis adds.
     for n in &report.notes {
         match n.location.line {
             Some(line) => eprintln!("note: {}:{line}: {}", n.location.file, n.message),
             None => eprintln!("note: {}: {}", n.location.file, n.message),
         }
+    }
+    if let Some(c) = &mut changes {
+        c.add_json_lines(&args.input.inputs);
     }
     report.findings = rules::check(&estate, &report, &config, today);
     add_json_lines(&mut report.findings, &args.input.inputs);
@@ -261,14 +274,23 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            render_analysis(&report, &estate, args, &mut w)
+            render_analysis(&report, &estate, changes.as_ref(), args, &mut w)
                 .with_context(|| format!("writing {}", path.display()))?;
             w.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        None => render_analysis(&report, &estate, args, out)?,
+        None => render_analysis(&report, &estate, changes.as_ref(), args, out)?,
     }
-    let failing = fails(&report, args.fail_on);
+    let mut failing = fails(&report, args.fail_on);
+    if let Some(c) = &changes {
+        failing |= gate_new_access(
+            c,
+            &config,
+            args.fail_on_new_access,
+            estate.context.account_id.as_deref(),
+        );
+    }
+    std::mem::forget(before);
     // The process exits next: the estate and report (millions of small allocations for a large
     // input) are left to the exit rather than freed piece by piece.
     std::mem::forget(estate);
@@ -288,6 +310,7 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
 fn render_analysis(
     report: &analysis::result::Report,
     estate: &model::Estate,
+    changes: Option<&diff::Changes>,
     args: &AnalyzeArgs,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -301,7 +324,8 @@ fn render_analysis(
                 report::mermaid::render(&pic, out)
             }
         }
-        cli::Format::Markdown if args.picture != cli::Picture::Never => {
+        // A plan that changes access: the comment leads with the access changes.
+        cli::Format::Markdown if args.picture != cli::Picture::Never && changes.is_none() => {
             let assumptions = analysis::explain::assumptions(estate);
             let only = if args.domain.is_empty() {
                 touched_domains(report, estate)
@@ -323,7 +347,7 @@ fn render_analysis(
                 .as_bytes(),
             )
         }
-        f => report::render(report, f, out),
+        f => diff::render::render_analyze(report, changes, f, out),
     }
 }
 
@@ -436,6 +460,96 @@ fn run_explain(args: &cli::ExplainArgs, out: &mut dyn Write) -> anyhow::Result<E
         ExitStatus::Success
     } else {
         ExitStatus::InputError
+    })
+}
+
+/// Reports on stderr the access gained that `--fail-on-new-access` (or a domain's
+/// `fail_on_new_access`) does not accept; true when there is any.
+fn gate_new_access(
+    changes: &diff::Changes,
+    config: &config::Config,
+    threshold: cli::NewAccess,
+    account: Option<&str>,
+) -> bool {
+    let v = diff::gate::violations(changes, config, threshold, account);
+    for c in &v {
+        eprintln!(
+            "error: new access not expected by the configuration: {} gains {} on domain {} ({} -> {})",
+            c.principal,
+            c.capability,
+            c.domain,
+            c.before.as_str(),
+            c.after.as_str()
+        );
+    }
+    !v.is_empty()
+}
+
+fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let config = load_config(args.config.as_deref())?;
+    let opts = load_options(&args.input)?;
+    let two_sides = !args.base.is_empty() || !args.head.is_empty();
+    if two_sides && !args.input.inputs.is_empty() {
+        anyhow::bail!(
+            "give either a plan (`keyreach diff PLAN`) or two input sets (`--base PATH... --head PATH...`), not both"
+        );
+    }
+    if !two_sides && args.input.inputs.is_empty() {
+        anyhow::bail!(
+            "nothing to compare: give a Terraform plan (`keyreach diff PLAN`) or two input sets (`--base PATH... --head PATH...`)"
+        );
+    }
+    let (before, after, errors, inputs) = if two_sides {
+        let (b, mut errors) = parse::load(&args.base, &opts);
+        let (a, e2) = parse::load(&args.head, &opts);
+        errors.extend(e2);
+        let inputs: Vec<std::path::PathBuf> = args.base.iter().chain(&args.head).cloned().collect();
+        (b, a, errors, inputs)
+    } else {
+        let (a, errors) = parse::load(&args.input.inputs, &opts);
+        let planned = a
+            .resources
+            .iter()
+            .chain(&a.prior)
+            .any(|r| r.change != model::Change::Declared);
+        if !planned && errors.is_empty() {
+            anyhow::bail!(
+                "the inputs carry no before state (only a Terraform plan does); compare two input sets with `--base PATH... --head PATH...`"
+            );
+        }
+        (diff::prior_estate(&a), a, errors, args.input.inputs.clone())
+    };
+    report_input_errors(&errors);
+    let (_report, mut changes) = diff::diff_estates(&before, &after);
+    changes.add_json_lines(&inputs);
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            diff::render::render_diff(&changes, &after.notes, args.format, &mut w)
+                .with_context(|| format!("writing {}", path.display()))?;
+            w.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => diff::render::render_diff(&changes, &after.notes, args.format, out)?,
+    }
+    let failing = gate_new_access(
+        &changes,
+        &config,
+        args.fail_on_new_access,
+        after.context.account_id.as_deref(),
+    );
+    std::mem::forget(before);
+    std::mem::forget(after);
+    std::mem::forget(_report);
+    if !errors.is_empty() {
+        return Ok(ExitStatus::InputError);
+    }
+    Ok(if failing {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
     })
 }
 

@@ -10,6 +10,7 @@
 //! Codes are `KR` + three digits and are never reused: a retired rule keeps its number.
 
 mod access;
+mod access_change;
 mod ctx;
 mod expected;
 mod grant;
@@ -161,6 +162,7 @@ pub static RULES: &[&RuleDef] = &[
     &suppression::EXPIRED,
     &suppression::UNUSED,
     &template::DUPLICATE_POLICY_KEY,
+    &access_change::ACCESS_GAINED,
 ];
 
 /// The rule with this code (case-insensitive).

@@ -35,6 +35,8 @@ struct Domain {
     key: String,
     name: String,
     new: bool,
+    /// An existing domain whose key policy the plan changes (see [`plan_with_changes`]).
+    changed: bool,
 }
 
 impl Domain {
@@ -95,6 +97,27 @@ fn key_policy(d: &Domain) -> String {
         ]
     })
     .to_string()
+}
+
+/// The key policy after the change of a changed domain: one more statement letting an
+/// analytics role of the account decrypt.
+fn changed_key_policy(d: &Domain) -> String {
+    let mut v: Value = serde_json::from_str(&key_policy(d)).unwrap_or(Value::Null);
+    if let Some(list) = v["Statement"].as_array_mut() {
+        list.push(json!({"Sid": "Analytics", "Effect": "Allow",
+            "Principal": {"AWS": d.role_arn(&format!("{}-analytics", d.name))},
+            "Action": "kms:Decrypt", "Resource": "*"}));
+    }
+    v.to_string()
+}
+
+/// The values of an instance after the change.
+fn after_values(d: &Domain, inst: &Instance) -> Value {
+    let mut v = inst.values.clone();
+    if d.changed && inst.type_name == "aws_kms_key" {
+        v["policy"] = Value::String(changed_key_policy(d));
+    }
+    v
 }
 
 fn trust_policy(principal: &Value) -> String {
@@ -417,11 +440,24 @@ fn strip_nulls(v: &Value) -> Value {
 /// Writes a plan with `domains` data domains (see the module documentation).
 #[must_use]
 pub fn plan(domains: usize) -> String {
+    write_plan(domains, false)
+}
+
+/// The same plan, where it also changes existing resources: in one existing domain in three
+/// the key policy gains a statement letting an analytics role decrypt (an `update` whose
+/// `before` is the prior state), so `keyreach diff` has access changes to find.
+#[must_use]
+pub fn plan_with_changes(domains: usize) -> String {
+    write_plan(domains, true)
+}
+
+fn write_plan(domains: usize, changes: bool) -> String {
     let all: Vec<Domain> = (0..domains)
         .map(|i| Domain {
             key: format!("d{i:05}"),
             name: format!("dom{i:05}"),
             new: i % 3 == 0,
+            changed: changes && i % 9 == 1,
         })
         .collect();
     let mut out = String::with_capacity(domains * 40_000);
@@ -439,7 +475,7 @@ pub fn plan(domains: usize) -> String {
                 r["values"] = if d.new {
                     strip_nulls(&inst.values)
                 } else {
-                    inst.values.clone()
+                    after_values(d, inst)
                 };
                 r["sensitive_values"] = json!({});
                 r
@@ -476,8 +512,14 @@ pub fn plan(domains: usize) -> String {
                 }
                 c
             } else {
+                let after = after_values(d, &inst);
+                let action = if after == inst.values {
+                    "no-op"
+                } else {
+                    "update"
+                };
                 json!({
-                    "actions": ["no-op"], "before": inst.values, "after": inst.values,
+                    "actions": [action], "before": inst.values, "after": after,
                     "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}
                 })
             };
@@ -561,5 +603,15 @@ mod tests {
         let changes = v["resource_changes"].as_array().expect("array").len();
         // Domain 0 is new (18 changes incl. the deferred read); 1 and 2 exist (17 each).
         assert_eq!(changes, 18 + 17 * 2);
+        assert!(!text.contains("\"update\""));
+        let changed: Value = serde_json::from_str(&plan_with_changes(3)).expect("JSON");
+        let updates: Vec<&str> = changed["resource_changes"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|c| c["change"]["actions"][0] == "update")
+            .filter_map(|c| c["address"].as_str())
+            .collect();
+        assert_eq!(updates, ["module.domain[\"d00001\"].aws_kms_key.this"]);
     }
 }

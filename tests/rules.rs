@@ -5,6 +5,8 @@
 //! (rule, resource, subject, located in the input); the `pass` fixture must produce no finding
 //! of that rule, and so must every `pass-<shape>/` fixture (real-world shapes that used to
 //! raise the rule falsely; their README.md says which).
+//! KR030 (access gained) fixtures are plans that change existing resources (copied from
+//! `testdata/diff/`).
 
 use keyreach::cli::{Cli, Command};
 use keyreach::config::date::Date;
@@ -80,9 +82,18 @@ fn run_fixture(dir: &Path) -> Outcome {
     );
     let report = keyreach::analysis::analyze(&estate);
     let today = Date::parse("2025-06-15").expect("date");
+    let mut findings = keyreach::rules::check(&estate, &report, &config, today);
+    // Access gained (KR030) comes from comparing the plan's before and after estates.
+    if let Some(before) = keyreach::diff::before_estate(&estate) {
+        findings.extend(
+            keyreach::diff::diff_estates(&before, &estate)
+                .1
+                .gained_findings(),
+        );
+    }
     Outcome {
         resources: estate.resources.len(),
-        findings: keyreach::rules::check(&estate, &report, &config, today),
+        findings,
     }
 }
 

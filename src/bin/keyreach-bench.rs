@@ -3,6 +3,10 @@
 //!
 //! Build in release mode for meaningful figures:
 //! `cargo run --release --bin keyreach-bench -- ingest --resources 10000`.
+//!
+//! `ingest --changes --write plan.json` writes a plan that also changes existing resources;
+//! `analyze --plan plan.json` and `diff --plan plan.json` then time `keyreach analyze` and
+//! `keyreach diff` of it.
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +31,9 @@ enum Command {
     /// of a plan file written by `ingest --write`. Run it in its own process so the peak
     /// memory figure is the analysis alone.
     Analyze(AnalyzeArgs),
+    /// Time `keyreach diff` of a plan (read, parse, the estate before the change, both
+    /// analyses, comparison, render JSON) written by `ingest --changes --write`.
+    Diff(AnalyzeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +47,10 @@ struct AnalyzeArgs {
     /// The account the plan deploys into (as `keyreach analyze --account-id`).
     #[arg(long, value_name = "ACCOUNT")]
     account_id: Option<String>,
+    /// `analyze` only: analyse the estate after the change alone, as `analyze` of a plan that
+    /// changes nothing does (the baseline `diff` is compared with).
+    #[arg(long)]
+    after_only: bool,
 }
 
 /// The shape of the generated plan.
@@ -69,12 +80,17 @@ struct IngestArgs {
     /// Parse this many times and report each run.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Generate a plan that also changes existing resources (key policies gaining a
+    /// statement), for `diff`.
+    #[arg(long)]
+    changes: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let result = match Cli::parse().command {
         Command::Ingest(args) => ingest(&args),
         Command::Analyze(args) => analyze(&args),
+        Command::Diff(args) => diff(&args),
     };
     match result {
         Err(e)
@@ -98,7 +114,11 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<()> {
             let (domains, text) = match args.shape {
                 Shape::Mixed => {
                     let d = keyreach::synth::domains_for(args.resources);
-                    (d, keyreach::synth::plan(d))
+                    if args.changes {
+                        (d, keyreach::synth::plan_with_changes(d))
+                    } else {
+                        (d, keyreach::synth::plan(d))
+                    }
                 }
                 Shape::Greenfield => {
                     let d = keyreach::synth::greenfield::domains_for(args.resources);
@@ -203,7 +223,20 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
         anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
         let parsed = started.elapsed();
-        let mut report = keyreach::analysis::analyze(&estate);
+        // As the command line does: a plan that changes existing resources is analysed before
+        // the change too.
+        let before = if args.after_only {
+            None
+        } else {
+            keyreach::diff::before_estate(&estate)
+        };
+        let (mut report, changes) = match &before {
+            Some(b) => {
+                let (r, c) = keyreach::diff::diff_estates(b, &estate);
+                (r, Some(c))
+            }
+            None => (keyreach::analysis::analyze(&estate), None),
+        };
         let analysed = started.elapsed();
         let today =
             keyreach::config::date::Date::parse("2026-01-01").map_err(anyhow::Error::msg)?;
@@ -215,23 +248,98 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         );
         let checked = started.elapsed();
         let mut sink = Counter::default();
-        keyreach::report::render(&report, keyreach::cli::Format::Json, &mut sink)?;
+        keyreach::diff::render::render_analyze(
+            &report,
+            changes.as_ref(),
+            keyreach::cli::Format::Json,
+            &mut sink,
+        )?;
         let total = started.elapsed();
         let entries: usize = report.domains.iter().map(|d| d.access.len()).sum();
         writeln!(
             out,
-            "run {}: {} resources, {} domains, {} access entries, {} findings, JSON {:.2} MiB; read+parse {:.3} s, analysis {:.3} s, rules {:.3} s, total {:.3} s, cpu {:.2} s",
+            "run {}: {} resources, {} domains, {} access entries, {} findings, {} access changes, JSON {:.2} MiB; read+parse {:.3} s, analysis {:.3} s, rules {:.3} s, total {:.3} s, cpu {:.2} s",
             run + 1,
             estate.resources.len(),
             report.domains.len(),
             entries,
             report.findings.len(),
+            changes.as_ref().map_or(0, |c| c.access_changes.len()),
             sink.0 as f64 / 1024.0 / 1024.0,
             parsed.as_secs_f64(),
             (analysed - parsed).as_secs_f64(),
             (checked - analysed).as_secs_f64(),
             total.as_secs_f64(),
             cpu_now() - cpu
+        )?;
+    }
+    match keyreach::bench::peak_rss_kib() {
+        Some(kib) => writeln!(out, "peak RSS: {:.1} MiB", kib as f64 / 1024.0)?,
+        None => writeln!(out, "peak RSS: not available on this platform")?,
+    }
+    Ok(())
+}
+
+fn diff(args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let opts = LoadOptions {
+        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        ..LoadOptions::default()
+    };
+    for run in 0..args.repeat.max(1) {
+        let started = Instant::now();
+        let (estate, errors) = keyreach::parse::load(std::slice::from_ref(&args.plan), &opts);
+        anyhow::ensure!(errors.is_empty(), "input errors: {errors:?}");
+        let parsed = started.elapsed();
+        let before = keyreach::diff::prior_estate(&estate);
+        let built = started.elapsed();
+        let (b, a) = std::thread::scope(|s| {
+            let b = s.spawn(|| keyreach::analysis::analyze_full(&before));
+            let a = keyreach::analysis::analyze_full(&estate);
+            (b.join(), a)
+        });
+        let b = b.map_err(|_| anyhow::anyhow!("analysis panicked"))?;
+        let analysed = started.elapsed();
+        let changes = keyreach::diff::compare(
+            &keyreach::diff::Side {
+                estate: &before,
+                links: &b.links,
+                report: &b.report,
+            },
+            &keyreach::diff::Side {
+                estate: &estate,
+                links: &a.links,
+                report: &a.report,
+            },
+        );
+        let compared = started.elapsed();
+        let report = &a.report;
+        let mut sink = std::io::sink();
+        keyreach::diff::render::render_diff(
+            &changes,
+            &estate.notes,
+            keyreach::cli::Format::Json,
+            &mut sink,
+        )?;
+        let total = started.elapsed();
+        writeln!(
+            out,
+            "run {}: {} resources ({} before), {} domains, {} access changes, {} domain changes, {} store moves; read+parse {:.3} s, before estate {:.3} s, both analyses {:.3} s, compare {:.3} s, total {:.3} s",
+            run + 1,
+            estate.resources.len(),
+            before.resources.len(),
+            report.domains.len(),
+            changes.access_changes.len(),
+            changes.domain_changes.len(),
+            changes.store_moves.len(),
+            parsed.as_secs_f64(),
+            (built - parsed).as_secs_f64(),
+            (analysed - built).as_secs_f64(),
+            (compared - analysed).as_secs_f64(),
+            total.as_secs_f64()
         )?;
     }
     match keyreach::bench::peak_rss_kib() {

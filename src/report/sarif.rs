@@ -182,10 +182,17 @@ fn source_file(source: &str) -> &str {
 /// The SARIF log as a JSON value.
 #[must_use]
 pub fn to_value(report: &Report) -> Value {
+    to_value_with(report, &[])
+}
+
+/// The SARIF log with extra results after the report's findings (access gained, from a diff).
+#[must_use]
+pub fn to_value_with(report: &Report, extra: &[Finding]) -> Value {
     let rules: Vec<Value> = RULES.iter().map(|r| descriptor(r)).collect();
     let results: Vec<Value> = report
         .findings
         .iter()
+        .chain(extra)
         .map(|f| {
             let index = RULES.iter().position(|r| r.meta.code == f.rule);
             result(f, index)
