@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 mod par;
 pub mod parse;

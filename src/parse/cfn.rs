@@ -145,6 +145,10 @@ fn load_template(
     errors: &mut Vec<InputError>,
     notes: &mut Vec<Note>,
 ) -> Option<Template> {
+    if let Err(e) = crate::parse::depth::check(&f.display, &f.text) {
+        errors.push(e);
+        return None;
+    }
     // The position index scans the text on its own; build it on the second core while the
     // document is parsed.
     let (parsed, index) = std::thread::scope(|scope| {
