@@ -158,13 +158,41 @@ fn seeds(name: &str) -> Vec<Vec<u8>> {
     all
 }
 
+/// Records every panic, on any thread (a reader may catch a worker's panic and carry on).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+}
+
+/// The harness itself can fail: a panic on a thread the target joins and ignores is caught.
+#[test]
+fn a_panic_on_another_thread_is_reported() {
+    install_panic_hook();
+    fn hidden_panic(data: &[u8]) {
+        if data.first() == Some(&b'!') {
+            let _ = std::thread::spawn(|| panic!("deliberate")).join();
+        }
+    }
+    let _guard = SERIAL.lock();
+    assert!(run_one("selftest", hidden_panic, b"fine").is_none());
+    let saved = run_one("selftest", hidden_panic, b"!boom").expect("caught");
+    assert_eq!(std::fs::read(&saved).expect("saved"), b"!boom");
+    let _ = std::fs::remove_file(saved);
+}
+
+/// The panic flag is process-wide: the tests of this file take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn fuzz_targets_never_panic() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        PANICKED.store(true, Ordering::SeqCst);
-        previous(info);
-    }));
+    install_panic_hook();
+    let _guard = SERIAL.lock();
     let budget: Option<Duration> = std::env::var("KEYREACH_FUZZ_SECONDS")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())

@@ -218,7 +218,7 @@ fn shapes() -> Vec<Shape> {
         },
         Shape {
             name: "many-statements",
-            sizes: &[1_000, 3_000, 10_000],
+            sizes: &[125, 250, 500, 1_000],
             make: |d, n| {
                 let mut sts = vec![root_statement()];
                 for i in 0..n {
