@@ -236,6 +236,9 @@ pub fn parse(display: &str, text: &str) -> Result<Config, ConfigError> {
         column,
         message,
     };
+    if let Err(e) = crate::parse::depth::check(display, text) {
+        return Err(error(e.line, e.column, e.message));
+    }
     // An empty file (or one holding only comments) is an empty configuration.
     let raw: RawConfig = if text.lines().all(|l| {
         let t = l.trim();

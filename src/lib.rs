@@ -14,6 +14,8 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 mod par;
 pub mod parse;

@@ -5,9 +5,27 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The environment variable that fixes the number of threads (`1` for one thread); unset,
+/// keyreach uses the cores, at most 8. The report is the same whatever the number.
+pub const THREADS_ENV: &str = "KEYREACH_THREADS";
+
+/// The number of threads `KEYREACH_THREADS` asks for (at most 64), when it is set to a
+/// positive number.
+pub(crate) fn forced_threads() -> Option<usize> {
+    std::env::var(THREADS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .map(|n| n.min(64))
+}
+
 /// How many threads to use for `items` pieces of work: the cores, at most 8, at most one per
-/// item.
+/// item; or exactly what `KEYREACH_THREADS` asks for ([`map`] still starts at most one per
+/// item), so that the parallel paths can be forced on small inputs.
 pub(crate) fn threads_for(items: usize) -> usize {
+    if let Some(n) = forced_threads() {
+        return n;
+    }
     std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8)

@@ -4,6 +4,7 @@
 //! read; the caller exits 2 after reporting on what could be analysed.
 
 pub mod cfn;
+pub mod depth;
 pub mod policy_json;
 pub mod tf_hcl;
 pub mod tf_plan;

@@ -186,7 +186,7 @@ pub fn check_all(ctx: &RuleCtx<'_>) -> Vec<Finding> {
         .map(|d| d.access.len())
         .sum::<usize>()
         > 2_000;
-    let threads = if big {
+    let threads = if big || crate::par::forced_threads().is_some() {
         crate::par::threads_for(RULES.len())
     } else {
         1

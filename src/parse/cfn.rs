@@ -171,6 +171,10 @@ fn load_template(
     errors: &mut Vec<InputError>,
     notes: &mut Vec<Note>,
 ) -> Option<Template> {
+    if let Err(e) = crate::parse::depth::check(&f.display, &f.text) {
+        errors.push(e);
+        return None;
+    }
     // The position index scans the text on its own; build it on the second core while the
     // document is parsed.
     let seen = load::DUPLICATES_SEEN.load(std::sync::atomic::Ordering::Relaxed);

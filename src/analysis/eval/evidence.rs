@@ -124,10 +124,14 @@ impl<'a> Trail<'a> {
 
     /// Renders the trail, dropping repeated strings.
     pub(crate) fn render(self) -> Vec<String> {
+        // A set of what is already out keeps this linear on a statement with thousands of
+        // undecided condition keys; the order stays the order of the trail.
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut out: Vec<String> = Vec::with_capacity(self.steps.len());
         for ev in self.steps {
             let s = ev.render();
-            if !out.contains(&s) {
+            if !seen.contains(&s) {
+                seen.insert(s.clone());
                 out.push(s);
             }
         }

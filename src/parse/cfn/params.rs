@@ -318,6 +318,10 @@ pub(crate) fn cli_parameters(
                 continue;
             }
         };
+        if let Err(e) = crate::parse::depth::check(&display, &text) {
+            errors.push(e);
+            continue;
+        }
         let value = match super::load::parse_text(&display, &text) {
             Ok(v) => v,
             Err(e) => {
