@@ -280,6 +280,13 @@ fn compare(family: Family, item: Item<'_>, v: &VStr, req: &Req<'_>, vars: bool) 
         }
         Val::Partial(_) if !textual => Tri::Undecided,
         Val::Partial(pp) => compare_partial(family, item, v, pp, req),
+        Val::Known(raw)
+            if matches!(item, Item::Str(s) if super::matching::account_tri(s, raw) == Tri::Undecided
+                && (is_account(s) || is_account(raw))) =>
+        {
+            // The deploying account's placeholder against a real account: maybe the same.
+            Tri::Undecided
+        }
         Val::Known(raw) => {
             let vars = vars && textual;
             match resolve_pattern(raw, req, vars) {
@@ -332,6 +339,10 @@ fn compare_partial(family: Family, item: Item<'_>, v: &VStr, pp: &Partial, req: 
     }
 }
 
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn compare_pattern(family: Family, item: Item<'_>, p: Pattern<'_>) -> Tri {
     let textual = matches!(family, Family::Str { .. } | Family::Arn);
     match item {
@@ -352,8 +363,16 @@ fn compare_pattern(family: Family, item: Item<'_>, p: Pattern<'_>) -> Tri {
             }
         }
         Item::AnyPrincipal if textual => {
+            let account_literal = std::str::from_utf8(p.bytes())
+                .ok()
+                .and_then(parse_arn)
+                .is_some_and(|a| !a.account.is_empty() && !wildcard::has_wildcard(a.account));
             if p.bytes() == b"*" {
                 Tri::True
+            } else if account_literal {
+                // A pattern within one account names principals of that account (reported on
+                // their own entries), never any principal of any account.
+                Tri::False
             } else if p.has_wildcard()
                 && matches!(family, Family::Str { like: true, .. } | Family::Arn)
             {

@@ -123,7 +123,11 @@ pub(super) fn same_account(p: &PrincipalCtx<'_>, resource_account: Option<&str>)
         | PrincipalKind::User
         | PrincipalKind::Account
         | PrincipalKind::Unknown => match (p.account, resource_account) {
-            (Some(a), Some(b)) => Some(a == b),
+            (Some(a), Some(b)) => match super::matching::account_tri(a, b) {
+                Tri::True => Some(true),
+                Tri::False => Some(false),
+                Tri::Undecided => None,
+            },
             _ => None,
         },
     }

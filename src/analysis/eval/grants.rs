@@ -51,7 +51,7 @@ fn grantee_tri(g: &GrantCtx<'_>, p: &PrincipalCtx<'_>) -> Tri {
                 // A grant to an account: that account's principals as a whole.
                 return match p.kind {
                     PrincipalKind::Account => match p.account {
-                        Some(pa) => Tri::from_bool(pa == acct),
+                        Some(pa) => super::matching::account_tri(pa, acct),
                         None => Tri::Undecided,
                     },
                     PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => {

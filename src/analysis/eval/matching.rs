@@ -149,6 +149,20 @@ pub(crate) fn parse_arn(s: &str) -> Option<Arn<'_>> {
     })
 }
 
+/// Two account ids: equal, different, or undecided when one is the deploying account written
+/// as its placeholder (`<account>`: no `--account-id`, and the input does not show it) and the
+/// other a real account, which may be that same account.
+pub(crate) fn account_tri(a: &str, b: &str) -> Tri {
+    let placeholder = crate::analysis::principals::DEPLOYING_ACCOUNT;
+    if a == b {
+        Tri::True
+    } else if a == placeholder || b == placeholder {
+        Tri::Undecided
+    } else {
+        Tri::False
+    }
+}
+
 fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -394,7 +408,7 @@ fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
                 | PrincipalKind::User
                 | PrincipalKind::Account
                 | PrincipalKind::Unknown => match p.account {
-                    Some(pa) => Tri::from_bool(pa == acct),
+                    Some(pa) => account_tri(pa, acct),
                     None => Tri::Undecided,
                 },
                 PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::Public => {
@@ -437,7 +451,7 @@ fn match_aws(s: &str, p: &PrincipalCtx<'_>) -> PMatch {
         return PMatch::NONE;
     };
     let same_account = match p.account {
-        Some(pa) => Tri::from_bool(pa == arn.account),
+        Some(pa) => account_tri(pa, arn.account),
         None => Tri::Undecided,
     };
     match (arn.service, arn.resource.split_once('/')) {

@@ -42,6 +42,15 @@ pub(crate) fn data_attr(
                 return Some(ev.recover(res, a.pos, attr));
             }
             let region = provider_region(ev, inst, r);
+            if region.is_none() {
+                ev.note(
+                    r.pos,
+                    format!(
+                        "the Region of {addr} is not known (pass --region, or set the provider's \
+                         region); names and ARNs built from it are known only in part"
+                    ),
+                );
+            }
             Some(known_or_ref(region))
         }
         ("aws_partition", "partition" | "id") => Some(Value::String(ev.facts.partition.clone())),
