@@ -229,3 +229,28 @@ fn picture_stays_within_the_limit() {
         keyreach::report::markdown::render_string_with(&small, GITHUB_COMMENT_LIMIT, Some(&pic));
     assert!(md.contains(&format!("```mermaid\n{pic}```")), "{md}");
 }
+
+/// Stores without a customer managed key or domain tag are listed in the comment too, grouped
+/// by the key marker with who can use it.
+#[test]
+fn stores_outside_any_domain_are_listed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/scenarios/managed-and-owned-keys");
+    let opts = keyreach::parse::LoadOptions {
+        domain_tags: keyreach::DEFAULT_DOMAIN_TAGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        ..keyreach::parse::LoadOptions::default()
+    };
+    let (estate, errors) = keyreach::parse::load(&[dir.join("plan.json")], &opts);
+    assert!(errors.is_empty(), "{errors:?}");
+    let report = keyreach::analysis::analyze(&estate);
+    assert!(!report.unpartitioned.is_empty());
+    let md = render_string(&report, GITHUB_COMMENT_LIMIT);
+    assert!(md.contains("### Stores outside any domain (1)"), "{md}");
+    assert!(
+        md.contains("| `aws-owned` | `aws_dynamodb_table.sessions` |"),
+        "{md}"
+    );
+}

@@ -451,6 +451,59 @@ pub fn render_string_with(report: &Report, limit: usize, picture: Option<&str>) 
         }
     }
 
+    // Stores outside any domain: one row per key marker, with the store count and who can use
+    // that key.
+    let mut outside = String::new();
+    if !report.unpartitioned.is_empty() {
+        let mut by_key: std::collections::BTreeMap<&str, Vec<&str>> =
+            std::collections::BTreeMap::new();
+        let mut users: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+        for u in &report.unpartitioned {
+            by_key
+                .entry(u.key.as_str())
+                .or_default()
+                .push(u.id.as_str());
+            users.entry(u.key.as_str()).or_insert_with(|| {
+                u.access
+                    .iter()
+                    .map(|a| code(&a.principal))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+        }
+        let mut t = format!(
+            "### Stores outside any domain ({})
+
+No customer managed key and no domain tag.
+
+| key | stores | usable by |
+|---|---|---|
+",
+            report.unpartitioned.len()
+        );
+        for (key, ids) in &by_key {
+            let shown: Vec<String> = ids.iter().take(5).map(|i| code(i)).collect();
+            let more = if ids.len() > 5 {
+                format!(" (+{} more)", ids.len() - 5)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                t,
+                "| {} | {}{more} | {} |",
+                code(key),
+                shown.join(", "),
+                users.get(key).map_or("", String::as_str)
+            );
+        }
+        t.push('\n');
+        if budget.take(&t) {
+            outside = t;
+        } else {
+            omitted.push("the stores outside any domain".to_owned());
+        }
+    }
+
     // 4. Low and info findings, then suppressed findings.
     if dropped_domains > 0 {
         omitted.push(plural(dropped_domains, "domain table", "domain tables"));
@@ -506,6 +559,7 @@ pub fn render_string_with(report: &Report, limit: usize, picture: Option<&str>) 
     s.push_str(&low);
     s.push_str(&info);
     s.push_str(&domains);
+    s.push_str(&outside);
     s.push_str(&pic);
     s.push_str(&supp);
     // The note and closing fit in RESERVE by construction; guard the limit regardless.
