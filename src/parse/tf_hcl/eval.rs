@@ -225,6 +225,7 @@ impl Evaluator {
                     fields: Rc::new(fields),
                     at: Some(*pos),
                     resource: None,
+                    block: false,
                 }))
             }
             Expr::Var(name, pos) => self.resolve(name, &[], s, *pos),

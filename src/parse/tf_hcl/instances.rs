@@ -425,6 +425,7 @@ impl Evaluator {
             fields: Rc::new(fields),
             at: Some(r.pos),
             resource: Some(self.address(inst, r, key)),
+            block: false,
         })
     }
 
@@ -500,6 +501,7 @@ impl Evaluator {
             fields: Rc::new(fields),
             at,
             resource: None,
+            block: true,
         })
     }
 
@@ -525,6 +527,7 @@ impl Evaluator {
             fields: Rc::new(fields),
             at: Some(r.pos),
             resource: None,
+            block: false,
         });
         Value::Json(Box::new(policy::document_tree(&body)))
     }

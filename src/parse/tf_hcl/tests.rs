@@ -224,3 +224,50 @@ fn hostile_function_arguments_are_errors_not_panics() {
         let _ = v.to_json();
     }
 }
+
+/// An attribute a resource's nested block does not set is computed at apply: unknown, with no
+/// note; a missing attribute of an object literal stays an error (`try` relies on it).
+#[test]
+fn unset_block_attributes_are_unknown_not_errors() {
+    let dir = std::env::temp_dir().join(format!(
+        "keyreach-blocks-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("main.tf"),
+        "resource \"aws_instance\" \"x\" {\n  root_block_device {\n    encrypted = true\n  }\n}\nlocals {\n  result = aws_instance.x.root_block_device[0].volume_id\n  fallback = try({ a = 1 }.missing, \"default\")\n}\n",
+    )
+    .expect("write");
+    let loaded = loader::load(&dir, "t", None, &LoadOptions::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let mut ev = Evaluator::new(
+        loaded.files,
+        loaded.defs,
+        loaded.root,
+        loaded.root_inputs,
+        Facts {
+            partition: "aws".into(),
+            dns_suffix: "amazonaws.com".into(),
+            ..Facts::default()
+        },
+    );
+    let v = ev
+        .local_value(0, "result", Pos::default())
+        .map(|v| (*v).clone())
+        .unwrap_or_else(|e| panic!("{}", e.msg));
+    assert!(v.is_unknown(), "{v:?}");
+    let f = ev
+        .local_value(0, "fallback", Pos::default())
+        .map(|v| (*v).clone())
+        .unwrap_or_else(|e| panic!("{}", e.msg));
+    assert_eq!(f, Value::String("default".into()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        !ev.notes.iter().any(|(_, m)| m.contains("no attribute")),
+        "{:?}",
+        ev.notes
+    );
+}

@@ -141,5 +141,6 @@ fn object(ev: &mut Evaluator, o: Object, attrs: &[(ObjKey, Expr)], inst: usize) 
         fields: Rc::new(fields),
         at: o.at,
         resource: o.resource,
+        block: false,
     })
 }

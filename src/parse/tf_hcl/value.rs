@@ -117,6 +117,10 @@ pub struct Object {
     pub at: Option<Pos>,
     /// The resource instance this object stands for, when it is one.
     pub resource: Option<String>,
+    /// True for a block of a resource's body (`rule { … }`): an attribute it does not set is
+    /// optional or computed by the provider at apply, so reading it gives an unknown value,
+    /// not an error.
+    pub block: bool,
 }
 
 impl Object {
@@ -127,6 +131,7 @@ impl Object {
             fields: Rc::new(fields),
             at: None,
             resource: None,
+            block: false,
         }
     }
 }

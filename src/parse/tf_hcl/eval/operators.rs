@@ -99,6 +99,9 @@ pub(crate) fn get_attr(v: Value, name: &str, pos: Pos) -> R<Value> {
             Some(x) => Ok(x.clone()),
             None => match o.resource {
                 Some(addr) => Ok(Value::Unknown(vec![Reference::new(addr, Some(name))])),
+                // An attribute a nested block does not set is computed at apply (or optional):
+                // unknown, not an error.
+                None if o.block => Ok(Value::Unknown(Vec::new())),
                 None => fail(pos, format!("object has no attribute {name:?}")),
             },
         },

@@ -200,6 +200,7 @@ fn statement_tree(b: &Value) -> Value {
             _ => None,
         },
         resource: None,
+        block: false,
     })
 }
 
