@@ -213,35 +213,9 @@ impl Changes {
     /// Fills `line` of cause locations that carry only a JSON pointer, reading the JSON inputs
     /// given on the command line (and only those).
     pub fn add_json_lines(&mut self, inputs: &[std::path::PathBuf]) {
-        let mut files: BTreeSet<String> = BTreeSet::new();
-        for c in self.causes_mut() {
-            if c.location.line.is_none() && c.location.pointer.is_some() {
-                files.insert(c.location.file.clone());
-            }
-        }
-        for file in files {
-            let Some(path) = inputs.iter().find(|p| p.display().to_string() == file) else {
-                continue;
-            };
-            let Ok(text) = std::fs::read_to_string(path) else {
-                continue;
-            };
-            if !text
-                .trim_start_matches('\u{feff}')
-                .trim_start()
-                .starts_with('{')
-            {
-                continue;
-            }
-            let index = crate::parse::cfn::position::PosIndex::build(&text);
-            for c in self.causes_mut() {
-                if c.location.file == file && c.location.line.is_none() {
-                    if let Some(p) = &c.location.pointer {
-                        c.location.line = index.line(p);
-                    }
-                }
-            }
-        }
+        let mut locations: Vec<&mut crate::model::Location> =
+            self.causes_mut().map(|c| &mut c.location).collect();
+        crate::add_pointer_lines(&mut locations, inputs);
     }
 
     fn causes_mut(&mut self) -> impl Iterator<Item = &mut Cause> {

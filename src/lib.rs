@@ -183,7 +183,10 @@ fn add_json_lines(findings: &mut [finding::Finding], inputs: &[std::path::PathBu
 
 /// Gives locations in JSON inputs that carry a JSON pointer but no line the line the pointer
 /// (or its nearest ancestor) starts on.
-fn add_pointer_lines(locations: &mut [&mut model::Location], inputs: &[std::path::PathBuf]) {
+pub(crate) fn add_pointer_lines(
+    locations: &mut [&mut model::Location],
+    inputs: &[std::path::PathBuf],
+) {
     let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for l in locations.iter() {
         if l.line.is_none() && l.pointer.is_some() {
@@ -297,14 +300,7 @@ fn run_analyze(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<ExitSt
     // input) are left to the exit rather than freed piece by piece.
     std::mem::forget(estate);
     std::mem::forget(report);
-    if !errors.is_empty() {
-        return Ok(ExitStatus::InputError);
-    }
-    Ok(if failing {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Success
-    })
+    Ok(exit_status(&errors, failing))
 }
 
 /// Renders `analyze`'s report; pictures (and the Markdown comment's picture) add the
@@ -545,14 +541,18 @@ fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> 
     std::mem::forget(before);
     std::mem::forget(after);
     std::mem::forget(_report);
+    Ok(exit_status(&errors, failing))
+}
+
+/// The exit status of a run: input errors first, then whether something failed the gate.
+fn exit_status(errors: &[InputError], failing: bool) -> ExitStatus {
     if !errors.is_empty() {
-        return Ok(ExitStatus::InputError);
-    }
-    Ok(if failing {
+        ExitStatus::InputError
+    } else if failing {
         ExitStatus::Findings
     } else {
         ExitStatus::Success
-    })
+    }
 }
 
 /// True when an unsuppressed finding reaches the `--fail-on` threshold.

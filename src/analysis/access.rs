@@ -16,7 +16,7 @@ use super::link::{DocState, Links};
 use super::principals::{arn_account_any, org_policies, Universe};
 use super::result::{Capability, PrincipalKind};
 use crate::model::{
-    Estate, Kind, KmsKey, OrgPolicyType, PolicyDocument, PrincipalType, Principals, VStr, Val,
+    Estate, Kind, KmsKey, OrgPolicyType, PolicyDocument, PrincipalType, Principals, Val,
 };
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -502,6 +502,22 @@ impl<'e> Engine<'e> {
             .map_or_else(|| fallback.to_owned(), str::to_owned)
     }
 
+    /// A role's trust policy, when known, under an evidence label.
+    pub(crate) fn trust_doc<'l>(
+        &'l self,
+        role: &'l crate::model::Role,
+        label: &'l str,
+    ) -> Option<LabeledDoc<'l>> {
+        match role
+            .trust_policy
+            .as_ref()
+            .map(|t| self.links.resolve_doc(self.estate, t))
+        {
+            Some(DocState::Known(doc)) => Some(LabeledDoc { label, doc }),
+            _ => None,
+        }
+    }
+
     /// Computes the reverse assume-role edges once.
     fn edges(&self, ctxs: &[PrincipalCtx<'_>], ectx: &EvalContext<'_>) -> AssumeGraph {
         let mut rev = AssumeGraph::new(self.universe.principals.len());
@@ -513,17 +529,7 @@ impl<'e> Engine<'e> {
             let Kind::Role(role) = &r.kind else { continue };
             let trust_label =
                 with_source(r, "assume_role_policy", format!("trust policy of {}", r.id));
-            let trust = match role
-                .trust_policy
-                .as_ref()
-                .map(|t| self.links.resolve_doc(self.estate, t))
-            {
-                Some(DocState::Known(d)) => Some(LabeledDoc {
-                    label: &trust_label,
-                    doc: d,
-                }),
-                _ => None,
-            };
+            let trust = self.trust_doc(role, &trust_label);
             let rp = &self.universe.principals[role_p];
             let rctx = RoleCtx {
                 id: Some(&r.id),
@@ -813,28 +819,6 @@ struct FoldView<'s> {
     group_callers: &'s [Vec<(usize, usize, &'s Edge)>],
 }
 
-/// An IAM pattern (`arn:aws:iam::111122223333:role/app-*`) as a partial string whose
-/// wildcards are holes.
-fn glob_as_partial(pattern: &str) -> VStr {
-    use crate::model::{Hole, HoleClass, Part, Partial};
-    let mut parts = Vec::new();
-    let mut lit = String::new();
-    for c in pattern.chars() {
-        if c == '*' || c == '?' {
-            parts.push(Part::Lit(std::mem::take(&mut lit)));
-            parts.push(Part::Hole(Hole {
-                class: HoleClass::Any,
-                refs: Vec::new(),
-                label: c.to_string(),
-            }));
-        } else {
-            lit.push(c);
-        }
-    }
-    parts.push(Part::Lit(lit));
-    Partial::build(parts)
-}
-
 /// Adds to `cands` every principal a policy names, and the declared principals that a
 /// statement naming an account, `*`, or a `NotPrincipal` may admit. Returns true when the
 /// policy may admit principals through their own IAM policies (an account, `*`, or an
@@ -892,7 +876,7 @@ fn collect_named(
                     for v in &c.values {
                         let v = match v {
                             Val::Known(x) if x.contains('*') || x.contains('?') => {
-                                glob_as_partial(x)
+                                crate::model::Partial::from_glob(x)
                             }
                             other => other.clone(),
                         };

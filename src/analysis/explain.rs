@@ -126,46 +126,17 @@ pub fn explain(
 /// external): its evidence is all there is.
 fn marker_node(name: &str, e: Option<&AccessEntry>, classes: &[Class]) -> Node {
     let kind = e.map_or("unknown", |e| kind_name(e.kind));
-    let mut root = Node {
-        kind: "principal",
-        text: format!("{name} ({kind})"),
-        id: Some(name.to_owned()),
-        action: None,
-        capability: None,
-        effect: None,
-        location: None,
-        decided_by: None,
-        children: Vec::new(),
-    };
+    let mut root = Node::new("principal", format!("{name} ({kind})"));
+    root.id = Some(name.to_owned());
     for &c in classes {
         let (label, cap) = match c {
             Class::Read => ("read", e.map_or(Capability::No, |e| e.read)),
             Class::Write => ("write", e.map_or(Capability::No, |e| e.write)),
             Class::Admin => ("admin", e.map_or(Capability::No, |e| e.admin)),
         };
-        let mut n = Node {
-            kind: "capability",
-            text: label.to_owned(),
-            id: None,
-            action: None,
-            capability: Some(cap),
-            effect: None,
-            location: None,
-            decided_by: None,
-            children: Vec::new(),
-        };
+        let mut n = Node::new("capability", label).cap(cap);
         for v in e.map(|e| e.via.as_slice()).unwrap_or_default() {
-            n.children.push(Node {
-                kind: "note",
-                text: v.clone(),
-                id: None,
-                action: None,
-                capability: None,
-                effect: None,
-                location: None,
-                decided_by: None,
-                children: Vec::new(),
-            });
+            n.children.push(Node::new("note", v.clone()));
         }
         root.children.push(n);
     }

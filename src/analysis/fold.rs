@@ -75,21 +75,10 @@ pub struct Fold {
 /// True when a document may mention a KMS action in any statement (Allow or Deny).
 fn mentions_kms(doc: &PolicyDocument) -> bool {
     doc.incomplete
-        || doc.statements.iter().any(|s| {
-            s.not_action.is_some()
-                || s.action.as_ref().is_some_and(|acts| {
-                    acts.iter().any(|a| match a {
-                        Val::Known(a) => {
-                            let a = a.to_ascii_lowercase();
-                            a == "*"
-                                || a.split_once(':').is_some_and(|(svc, _)| {
-                                    svc == "kms" || svc.contains('*') || svc.contains('?')
-                                })
-                        }
-                        Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
-                    })
-                })
-        })
+        || doc
+            .statements
+            .iter()
+            .any(|s| super::principals::statement_may_name_service(s, "kms"))
 }
 
 /// True when no statement of the document can tell members of one account apart.

@@ -362,8 +362,7 @@ impl Links {
                     .or_else(|| self.by_id.get(s.as_str()))
                     .copied()
             }
-            Val::Ref(refs) => refs.iter().find_map(|r| self.by_id.get(&r.target).copied()),
-            Val::Partial(p) => p
+            Val::Ref(_) | Val::Partial(_) => v
                 .references()
                 .iter()
                 .find_map(|r| self.by_id.get(&r.target).copied()),
@@ -387,8 +386,7 @@ impl Links {
                 .or_else(|| self.by_arn.get(s))
                 .or_else(|| self.store_by_name.get(s))
                 .copied(),
-            Val::Ref(refs) => refs.iter().find_map(|r| self.by_id.get(&r.target).copied()),
-            Val::Partial(p) => p
+            Val::Ref(_) | Val::Partial(_) => v
                 .references()
                 .iter()
                 .find_map(|r| self.by_id.get(&r.target).copied()),
@@ -612,10 +610,7 @@ impl Links {
     pub fn resolve_principal(&self, estate: &Estate, v: &VStr) -> Option<usize> {
         let i = match v {
             Val::Known(s) => self.by_arn(s)?,
-            Val::Ref(refs) => refs
-                .iter()
-                .find_map(|r| self.by_id.get(&r.target).copied())?,
-            Val::Partial(p) => p
+            Val::Ref(_) | Val::Partial(_) => v
                 .references()
                 .iter()
                 .find_map(|r| self.by_id.get(&r.target).copied())?,

@@ -102,39 +102,31 @@ fn full_access_scp() -> &'static PolicyDocument {
     })
 }
 
-/// The account of a partial ARN, when its account component is known text.
-fn parse_arn_parts(p: &Partial) -> Option<String> {
-    let Some(Part::Lit(head)) = p.parts.first() else {
-        return None;
-    };
-    let mut it = head.splitn(6, ':');
-    let fields: Vec<&str> = it.by_ref().take(5).collect();
-    // `arn:partition:service:region:account:` — the account is known when the literal text
-    // runs past its closing colon.
-    (fields.len() == 5 && fields[0] == "arn" && it.next().is_some())
-        .then(|| fields[4].to_owned())
-        .filter(|a| super::link::is_account_id(a) || a == DEPLOYING_ACCOUNT)
-}
-
 /// Cheap test: could this document allow an action of `service` (`kms`, `sts`)?
 #[must_use]
 pub fn may_allow_service(doc: &PolicyDocument, service: &str) -> bool {
     doc.incomplete
         || doc.statements.iter().any(|s| {
-            s.effect == crate::model::Effect::Allow
-                && (s.not_action.is_some()
-                    || s.action.as_ref().is_some_and(|acts| {
-                        acts.iter().any(|a| match a {
-                            Val::Known(a) => {
-                                let a = a.to_ascii_lowercase();
-                                a == "*"
-                                    || a.split_once(':').is_some_and(|(svc, _)| {
-                                        svc == service || svc.contains('*') || svc.contains('?')
-                                    })
-                            }
-                            Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
+            s.effect == crate::model::Effect::Allow && statement_may_name_service(s, service)
+        })
+}
+
+/// Could the statement's `Action`/`NotAction` name an action of `service` (a wildcard, an
+/// unknown value, or any `NotAction`)?
+#[must_use]
+pub fn statement_may_name_service(s: &crate::model::Statement, service: &str) -> bool {
+    s.not_action.is_some()
+        || s.action.as_ref().is_some_and(|acts| {
+            acts.iter().any(|a| match a {
+                Val::Known(a) => {
+                    let a = a.to_ascii_lowercase();
+                    a == "*"
+                        || a.split_once(':').is_some_and(|(svc, _)| {
+                            svc == service || svc.contains('*') || svc.contains('?')
                         })
-                    }))
+                }
+                Val::Unknown | Val::Ref(_) | Val::Partial(_) => true,
+            })
         })
 }
 
@@ -343,7 +335,8 @@ impl<'a> Universe<'a> {
                     }
                 }
                 let text = p.to_string();
-                let account = parse_arn_parts(p);
+                // The account, when the known text runs past it.
+                let account = arn_account_any(p.prefix()).map(str::to_owned);
                 Some(self.unknown(t, &text, v, account, Some(p.clone())))
             }
             Val::Unknown => Some(self.unknown(t, "(known after apply)", v, None, None)),

@@ -308,6 +308,28 @@ impl Partial {
         Val::Partial(Partial { parts: out })
     }
 
+    /// An IAM pattern (`arn:aws:iam::111122223333:role/app-*`) as a partial string whose `*`
+    /// and `?` wildcards are holes of any text.
+    #[must_use]
+    pub fn from_glob(pattern: &str) -> Val<String> {
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        for c in pattern.chars() {
+            if c == '*' || c == '?' {
+                parts.push(Part::Lit(std::mem::take(&mut lit)));
+                parts.push(Part::Hole(Hole {
+                    class: HoleClass::Any,
+                    refs: Vec::new(),
+                    label: c.to_string(),
+                }));
+            } else {
+                lit.push(c);
+            }
+        }
+        parts.push(Part::Lit(lit));
+        Partial::build(parts)
+    }
+
     /// The name Terraform gives a resource whose `name` is not known: `name_prefix` followed
     /// by a generated suffix, or `terraform-` and a suffix when neither is set
     /// (`name_unset`). `None` when the name cannot be said to be generated.

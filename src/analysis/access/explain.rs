@@ -6,9 +6,8 @@
 
 use super::{all_actions, Class, Engine};
 use crate::analysis::eval::trace::{self, LayerTrace, StmtTrace, Undecided};
-use crate::analysis::eval::{self, AccessPath, EvalContext, KeyCtx, LabeledDoc, PrincipalCtx};
+use crate::analysis::eval::{self, AccessPath, EvalContext, KeyCtx, PrincipalCtx};
 use crate::analysis::eval::{RoleCtx, Tri};
-use crate::analysis::link::DocState;
 use crate::analysis::result::{AccessEntry, Capability, PrincipalKind};
 use crate::model::{Effect, Kind, Location, Val};
 use serde::Serialize;
@@ -54,7 +53,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn new(kind: &'static str, text: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: &'static str, text: impl Into<String>) -> Self {
         Self {
             kind,
             text: text.into(),
@@ -68,7 +67,7 @@ impl Node {
         }
     }
 
-    fn cap(mut self, c: Capability) -> Self {
+    pub(crate) fn cap(mut self, c: Capability) -> Self {
         self.capability = Some(c);
         self
     }
@@ -450,17 +449,7 @@ impl Engine<'_> {
             return n;
         };
         let label = format!("trust policy of {}", r.id);
-        let trust = match role_res
-            .trust_policy
-            .as_ref()
-            .map(|t| self.links.resolve_doc(self.estate, t))
-        {
-            Some(DocState::Known(d)) => Some(LabeledDoc {
-                label: &label,
-                doc: d,
-            }),
-            _ => None,
-        };
+        let trust = self.trust_doc(role_res, &label);
         let rctx = RoleCtx {
             id: Some(&r.id),
             arn: rp.arn.as_deref(),

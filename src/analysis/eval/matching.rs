@@ -501,7 +501,7 @@ fn match_resource(v: &VStr, req: &Req<'_>, span: bool, vars: bool) -> Tri {
             RefKind::Opaque => Tri::Undecided,
             RefKind::Other => Tri::False,
         },
-        Val::Partial(pp) => match_partial_resource(pp, target, span),
+        Val::Partial(pp) => match_partial_resource(pp, target),
         Val::Known(s) => {
             if s == "*" {
                 return Tri::True;
@@ -521,7 +521,7 @@ fn match_resource(v: &VStr, req: &Req<'_>, span: bool, vars: bool) -> Tri {
 /// A resource value known in part (`arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/…`).
 /// References in its holes name resources of the input; the known text rules out what it
 /// cannot match.
-fn match_partial_resource(pp: &Partial, target: Target<'_>, span: bool) -> Tri {
+fn match_partial_resource(pp: &Partial, target: Target<'_>) -> Tri {
     let refs = pp.references();
     if !refs.is_empty() && ref_kind(&refs, target.id()) == RefKind::Same {
         return Tri::True;
@@ -546,10 +546,10 @@ fn match_partial_resource(pp: &Partial, target: Target<'_>, span: bool) -> Tri {
     };
     let account = target.account().unwrap_or("*");
     let shape = format!("arn:*:{service}:{region}:{account}:{kind}*");
-    let _ = span;
-    match pattern_shape_meets(pp, &shape) {
-        true => Tri::Undecided,
-        false => Tri::False,
+    if pattern_shape_meets(pp, &shape) {
+        Tri::Undecided
+    } else {
+        Tri::False
     }
 }
 
@@ -574,24 +574,12 @@ pub(crate) fn partial_may_name_other_keys(pp: &Partial) -> bool {
 
 /// Whether some completion of a partial pattern matches some ARN of `shape`.
 fn pattern_shape_meets(pp: &Partial, shape: &str) -> bool {
-    let shape = crate::model::Partial {
-        parts: shape
-            .split('*')
-            .enumerate()
-            .flat_map(|(i, lit)| {
-                let hole = (i > 0).then(|| {
-                    crate::model::Part::Hole(crate::model::Hole {
-                        class: crate::model::HoleClass::Any,
-                        refs: Vec::new(),
-                        label: "*".into(),
-                    })
-                });
-                hole.into_iter()
-                    .chain((!lit.is_empty()).then(|| crate::model::Part::Lit(lit.to_owned())))
-            })
-            .collect(),
-    };
-    partial::pattern_against_partial(pp, &shape, false) != Tri::False
+    match Partial::from_glob(shape) {
+        Val::Partial(shape) => partial::pattern_against_partial(pp, &shape, false) != Tri::False,
+        other => other
+            .known()
+            .is_some_and(|s| partial::pattern_against_text(pp, s, false) != Tri::False),
+    }
 }
 
 fn match_arn_pattern(pat: Pattern<'_>, target: Target<'_>, span: bool) -> Tri {

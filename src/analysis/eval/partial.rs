@@ -170,10 +170,8 @@ pub(crate) fn against_partial(a: &Partial, b: &Partial, ci: bool) -> Tri {
     }
 }
 
-/// A partial pattern (a policy value whose literal text may hold IAM wildcards) against an
-/// exact text.
-#[must_use]
-pub(crate) fn pattern_against_text(p: &Partial, text: &str, ci: bool) -> Tri {
+/// A partial pattern: a policy value whose literal text may hold IAM wildcards.
+fn pattern_tokens(p: &Partial) -> Vec<Tok> {
     let mut toks = Vec::new();
     for part in &p.parts {
         match part {
@@ -181,7 +179,14 @@ pub(crate) fn pattern_against_text(p: &Partial, text: &str, ci: bool) -> Tri {
             Part::Hole(h) => toks.push(Tok::Star(h.class)),
         }
     }
-    if intersects(&toks, &text_tokens(text), ci) {
+    toks
+}
+
+/// A partial pattern (a policy value whose literal text may hold IAM wildcards) against an
+/// exact text.
+#[must_use]
+pub(crate) fn pattern_against_text(p: &Partial, text: &str, ci: bool) -> Tri {
+    if intersects(&pattern_tokens(p), &text_tokens(text), ci) {
         Tri::Undecided
     } else {
         Tri::False
@@ -191,14 +196,7 @@ pub(crate) fn pattern_against_text(p: &Partial, text: &str, ci: bool) -> Tri {
 /// A partial pattern (literal text may hold IAM wildcards) against another partial string.
 #[must_use]
 pub(crate) fn pattern_against_partial(p: &Partial, other: &Partial, ci: bool) -> Tri {
-    let mut toks = Vec::new();
-    for part in &p.parts {
-        match part {
-            Part::Lit(s) => toks.extend(glob_tokens(s)),
-            Part::Hole(h) => toks.push(Tok::Star(h.class)),
-        }
-    }
-    if intersects(&toks, &partial_tokens(other), ci) {
+    if intersects(&pattern_tokens(p), &partial_tokens(other), ci) {
         Tri::Undecided
     } else {
         Tri::False

@@ -7,9 +7,11 @@
 //! until deploy — a hole in a partial string, never the literal `{{resolve:…}}` text, which
 //! matches nothing and would drop the access it grants.
 
+use super::fasthash::FastMap;
 use super::resolve::Ctx;
 use super::rval::{concat, RVal};
 use serde_json::Value;
+use std::rc::Rc;
 
 const OPEN: &str = "{{resolve:";
 
@@ -60,17 +62,31 @@ impl Ctx<'_> {
 
     /// The value of the `AWS::SSM::Parameter` of this template named `name`, when declared.
     pub(crate) fn ssm_parameter_value(&self, inst: usize, name: &str) -> Option<RVal> {
-        let resources = self.template(inst).resources()?;
-        let wanted = name.trim();
-        let logical = resources.iter().find_map(|(logical, r)| {
-            let ty = r.get("Type").and_then(Value::as_str)?;
-            let declared = r.get("Properties")?.get("Name")?.as_str()?;
-            (ty == "AWS::SSM::Parameter"
-                && (declared == wanted
-                    || declared.trim_start_matches('/') == wanted.trim_start_matches('/')))
-            .then_some(logical)
-        })?;
+        let names = self.ssm_names(inst);
+        let logical = names.get(name.trim().trim_start_matches('/'))?;
         let props = self.nested((7, inst, logical), || self.props(inst, logical))?;
         props.get("Value").cloned()
+    }
+
+    /// The SSM parameters of an instance's template by literal name (without a leading `/`),
+    /// indexed once per template.
+    fn ssm_names(&self, inst: usize) -> Rc<FastMap<String, String>> {
+        let t = self.instances[inst].template;
+        if let Some(m) = self.ssm_names.borrow().get(&t) {
+            return Rc::clone(m);
+        }
+        let mut m = FastMap::default();
+        for (logical, r) in self.template(inst).resources().into_iter().flatten() {
+            let declared = (r.get("Type").and_then(Value::as_str) == Some("AWS::SSM::Parameter"))
+                .then(|| r.get("Properties")?.get("Name")?.as_str())
+                .flatten();
+            if let Some(n) = declared {
+                m.entry(n.trim_start_matches('/').to_owned())
+                    .or_insert_with(|| logical.clone());
+            }
+        }
+        let m = Rc::new(m);
+        self.ssm_names.borrow_mut().insert(t, Rc::clone(&m));
+        m
     }
 }

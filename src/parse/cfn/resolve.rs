@@ -132,6 +132,9 @@ pub(crate) struct Ctx<'a> {
     pub(super) chain: Cell<u32>,
     pub(super) errors: RefCell<BTreeSet<InputError>>,
     pub(super) notes: RefCell<BTreeSet<Note>>,
+    /// Per template: the literal `Name` of each `AWS::SSM::Parameter` -> its logical id (built
+    /// on the first dynamic reference).
+    pub(super) ssm_names: RefCell<FastMap<usize, Rc<FastMap<String, String>>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -157,6 +160,7 @@ impl<'a> Ctx<'a> {
             chain: Cell::new(0),
             errors: RefCell::default(),
             notes: RefCell::default(),
+            ssm_names: RefCell::default(),
         }
     }
 

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn eval(expr: &str) -> (Value, Vec<String>) {
+/// Loads a source directory holding `main.tf` (and a template `t.tpl`) and runs `f` on its
+/// evaluator.
+fn with_evaluator<T>(main_tf: &str, f: impl FnOnce(&mut Evaluator) -> T) -> T {
     let dir = std::env::temp_dir().join(format!(
         "keyreach-eval-{}-{}",
         std::process::id(),
@@ -19,17 +21,14 @@ fn eval(expr: &str) -> (Value, Vec<String>) {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let text = format!(
-        "data \"aws_caller_identity\" \"c\" {{}}\nlocals {{\n  m = {{ a = 1, b = \"x\" }}\n  n = 1\n  u = data.aws_caller_identity.c.account_id\n  result = {expr}\n}}\n"
-    );
-    std::fs::write(dir.join("main.tf"), text).expect("write");
+    std::fs::write(dir.join("main.tf"), main_tf).expect("write");
     std::fs::write(
         dir.join("t.tpl"),
         "hello ${name}%{ for r in roles }|${r}%{ endfor }",
     )
     .expect("write");
     let loaded = loader::load(&dir, "t", None, &LoadOptions::default());
-    assert!(loaded.errors.is_empty(), "{expr}: {:?}", loaded.errors);
+    assert!(loaded.errors.is_empty(), "{main_tf}: {:?}", loaded.errors);
     let mut ev = Evaluator::new(
         loaded.files,
         loaded.defs,
@@ -41,12 +40,26 @@ fn eval(expr: &str) -> (Value, Vec<String>) {
             ..Facts::default()
         },
     );
-    let v = ev
-        .local_value(0, "result", Pos::default())
-        .map(|v| (*v).clone())
-        .unwrap_or_else(|e| panic!("{expr}: {}", e.msg));
+    let out = f(&mut ev);
     let _ = std::fs::remove_dir_all(&dir);
-    (v, ev.notes.into_iter().map(|(_, m)| m).collect())
+    out
+}
+
+/// The value of a local of the root module.
+fn local(ev: &mut Evaluator, name: &str) -> Value {
+    ev.local_value(0, name, Pos::default())
+        .map(|v| (*v).clone())
+        .unwrap_or_else(|e| panic!("{name}: {}", e.msg))
+}
+
+fn eval(expr: &str) -> (Value, Vec<String>) {
+    let text = format!(
+        "data \"aws_caller_identity\" \"c\" {{}}\nlocals {{\n  m = {{ a = 1, b = \"x\" }}\n  n = 1\n  u = data.aws_caller_identity.c.account_id\n  result = {expr}\n}}\n"
+    );
+    with_evaluator(&text, |ev| {
+        let v = local(ev, "result");
+        (v, ev.notes.iter().map(|(_, m)| m.clone()).collect())
+    })
 }
 
 #[test]
@@ -229,45 +242,15 @@ fn hostile_function_arguments_are_errors_not_panics() {
 /// note; a missing attribute of an object literal stays an error (`try` relies on it).
 #[test]
 fn unset_block_attributes_are_unknown_not_errors() {
-    let dir = std::env::temp_dir().join(format!(
-        "keyreach-blocks-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("main.tf"),
-        "resource \"aws_instance\" \"x\" {\n  root_block_device {\n    encrypted = true\n  }\n}\nlocals {\n  result = aws_instance.x.root_block_device[0].volume_id\n  fallback = try({ a = 1 }.missing, \"default\")\n}\n",
-    )
-    .expect("write");
-    let loaded = loader::load(&dir, "t", None, &LoadOptions::default());
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let mut ev = Evaluator::new(
-        loaded.files,
-        loaded.defs,
-        loaded.root,
-        loaded.root_inputs,
-        Facts {
-            partition: "aws".into(),
-            dns_suffix: "amazonaws.com".into(),
-            ..Facts::default()
-        },
-    );
-    let v = ev
-        .local_value(0, "result", Pos::default())
-        .map(|v| (*v).clone())
-        .unwrap_or_else(|e| panic!("{}", e.msg));
-    assert!(v.is_unknown(), "{v:?}");
-    let f = ev
-        .local_value(0, "fallback", Pos::default())
-        .map(|v| (*v).clone())
-        .unwrap_or_else(|e| panic!("{}", e.msg));
-    assert_eq!(f, Value::String("default".into()));
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        !ev.notes.iter().any(|(_, m)| m.contains("no attribute")),
-        "{:?}",
-        ev.notes
-    );
+    let main_tf = "resource \"aws_instance\" \"x\" {\n  root_block_device {\n    encrypted = true\n  }\n}\nlocals {\n  result = aws_instance.x.root_block_device[0].volume_id\n  fallback = try({ a = 1 }.missing, \"default\")\n}\n";
+    with_evaluator(main_tf, |ev| {
+        let v = local(ev, "result");
+        assert!(v.is_unknown(), "{v:?}");
+        assert_eq!(local(ev, "fallback"), Value::String("default".into()));
+        assert!(
+            !ev.notes.iter().any(|(_, m)| m.contains("no attribute")),
+            "{:?}",
+            ev.notes
+        );
+    });
 }
