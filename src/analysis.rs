@@ -171,6 +171,7 @@ fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
             access: vec![marker_entry(&m, &universe.account, &universe.partition)],
         })
         .collect();
+    let account_note = notes::deploying_account_note(estate, universe);
     drop(engine);
     Analysis {
         estate,
@@ -182,6 +183,7 @@ fn analyze_with(estate: &Estate, fold: bool) -> Analysis<'_> {
             notes: {
                 let mut n = notes::group(&estate.notes);
                 n.extend(notes::managed_policy_notes(estate));
+                n.extend(account_note);
                 n
             },
             ..Report::default()

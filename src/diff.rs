@@ -75,6 +75,19 @@ pub struct Cause {
     pub statements: Vec<String>,
 }
 
+impl Cause {
+    /// The cause a resource's change makes, located at the resource.
+    fn of(r: &crate::model::Resource, change: ResourceChange, statements: Vec<String>) -> Self {
+        Cause {
+            resource: r.id.clone(),
+            type_name: r.type_name.clone(),
+            change,
+            location: r.location.clone(),
+            statements,
+        }
+    }
+}
+
 /// One domain, principal and capability whose value changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessChange {
@@ -432,16 +445,7 @@ fn changed_resources(
         if decides(r) {
             deciding.insert(r.id.clone());
         }
-        out.insert(
-            r.id.clone(),
-            Cause {
-                resource: r.id.clone(),
-                type_name: r.type_name.clone(),
-                change,
-                location: r.location.clone(),
-                statements,
-            },
-        );
+        out.insert(r.id.clone(), Cause::of(r, change, statements));
     }
     for r in &before.resources {
         if inert(r) || a.contains_key(r.id.as_str()) {
@@ -452,13 +456,7 @@ fn changed_resources(
         }
         out.insert(
             r.id.clone(),
-            Cause {
-                resource: r.id.clone(),
-                type_name: r.type_name.clone(),
-                change: ResourceChange::Delete,
-                location: r.location.clone(),
-                statements: Vec::new(),
-            },
+            Cause::of(r, ResourceChange::Delete, Vec::new()),
         );
     }
     (out, deciding)

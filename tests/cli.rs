@@ -551,3 +551,31 @@ fn undeclared_names_outside_access_are_noted() {
     assert_eq!(domain["keys"][0], "OrdersKey");
     assert_eq!(domain["stores"][0]["id"], "OrdersBucket");
 }
+
+/// Without `--account-id`, an input that names real accounts gets one note naming the flag
+/// (whether the deploying account is one of them decides access); with it, no such note.
+#[test]
+fn a_note_names_account_id_when_the_deploying_account_decides_access() {
+    let plan = root().join("testdata/scenarios/partial-values-plan/plan.json");
+    let plan = plan.to_str().expect("utf-8 path");
+    let out = keyreach("account_note")
+        .args(["analyze", "--fail-on", "never", plan])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("pass --account-id").count(), 1, "{stderr}");
+    assert!(stderr.contains("111122223333"), "{stderr}");
+    let out = keyreach("account_note_given")
+        .args([
+            "analyze",
+            "--fail-on",
+            "never",
+            "--account-id",
+            "111122223333",
+            plan,
+        ])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("pass --account-id"), "{stderr}");
+}

@@ -131,6 +131,48 @@ pub fn managed_policy_notes(estate: &Estate) -> Vec<Note> {
         .collect()
 }
 
+/// Without `--account-id`, when the inputs name real accounts, whether the deploying account
+/// is one of them decides access: one note naming the flag and those accounts.
+#[must_use]
+pub fn deploying_account_note(
+    estate: &Estate,
+    universe: &super::principals::Universe<'_>,
+) -> Option<Note> {
+    if estate.context.account_id.is_some() {
+        return None;
+    }
+    let accounts: std::collections::BTreeSet<&str> = universe
+        .principals
+        .iter()
+        .filter_map(|p| p.account.as_deref())
+        .filter(|a| super::link::is_account_id(a))
+        .collect();
+    if accounts.is_empty() {
+        return None;
+    }
+    let location = estate
+        .resources
+        .iter()
+        .find(|r| matches!(r.kind, Kind::Key(_)))
+        .or_else(|| estate.resources.first())
+        .map(|r| r.location.clone())?;
+    let shown: Vec<&str> = accounts.iter().take(5).copied().collect();
+    let more = accounts.len().saturating_sub(shown.len());
+    Some(Note {
+        location,
+        message: format!(
+            "the deploying account is not known (pass --account-id): access that depends on \
+             whether it is {}{} is conditional",
+            shown.join(", "),
+            if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            }
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
